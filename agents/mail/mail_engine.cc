@@ -1,0 +1,492 @@
+#include "agents/mail/mail_engine.h"
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "agents/mail/arrival_schedule.h"
+#include "agents/mail/mail_ops.h"
+#include "agents/mail/mail_store.h"
+#include "agents/mail/run_stats.h"
+#include "agents/progress.h"
+
+namespace fwcanary {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+Clock::duration FromSeconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+struct Task {
+  OpClass op = OpClass::kDeliver;
+  Clock::time_point intended;
+  uint64_t seq = 0;
+  std::optional<StoredMessage> redeliver;
+};
+
+// Sums of windows over a phase or the whole run.
+struct Accumulator {
+  std::array<OpStats, kOpClassCount> ops;
+  std::map<std::string, OpStats> steps;
+  uint64_t arrivals = 0, completions = 0, accepted = 0, delivered = 0, retrieved = 0;
+  uint64_t max_queue_depth = 0;
+  double seconds = 0;
+
+  void Add(const StatsWindow& w, double dt, uint64_t depth) {
+    for (int i = 0; i < kOpClassCount; ++i) ops[static_cast<std::size_t>(i)].Merge(w.ops[static_cast<std::size_t>(i)]);
+    for (const auto& [name, s] : w.steps) steps[name].Merge(s);
+    arrivals += w.arrivals;
+    completions += w.completions;
+    accepted += w.accepted;
+    delivered += w.delivered;
+    retrieved += w.retrieved;
+    max_queue_depth = std::max(max_queue_depth, depth);
+    seconds += dt;
+  }
+};
+
+std::string RandomRunId() {
+  std::random_device rd;
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%08x", rd());
+  return buf;
+}
+
+class MailRun {
+ public:
+  MailRun(WorkloadSpec spec, RecordSink& sink, const std::atomic<bool>& stop)
+      : spec_(std::move(spec)),
+        sink_(sink),
+        stop_(stop),
+        store_(spec.users),
+        ops_(spec_, spec_.workdir, RandomRunId(), store_) {}
+
+  Result<SummaryRecord> Execute();
+  bool hung() const { return hung_; }
+
+ private:
+  void StartWorkers();
+  void WorkerLoop();
+  void Serve(Task& t);
+  void Enqueue(Task t);
+  bool BacklogEmpty() const {
+    return deliver_backlog_.load() == 0 && store_.deferred_count() == 0 &&
+           redeliveries_.load() == 0;
+  }
+  void RetryDeferred();
+  bool RunPhase(std::size_t index);  // false when stopped
+  void CloseInterval(const Phase& p, double intended_rate, double dt, Accumulator& phase_acc);
+  bool StopWorkers();                // false when the storage hung
+  void FinalSweep(SummaryRecord& sum);
+  std::vector<OpClass> ReportedClasses() const;
+
+  const WorkloadSpec spec_;
+  RecordSink& sink_;
+  const std::atomic<bool>& stop_;
+  MailStore store_;
+  MailOps ops_;
+  RunStats stats_;
+  Progress progress_;
+  Clock::time_point run_start_;
+
+  std::mutex qmu_;
+  std::condition_variable qcv_;
+  std::deque<Task> queue_;
+  bool closing_ = false;
+  std::atomic<bool> abandon_{false};
+  std::atomic<bool> closed_active_{false};
+  std::atomic<uint64_t> closed_seq_{0};
+  std::atomic<uint64_t> deliver_backlog_{0};
+  std::atomic<uint64_t> redeliveries_{0};
+  std::atomic<uint64_t> max_depth_in_interval_{0};
+  std::atomic<int> busy_workers_{0};
+  std::vector<std::thread> workers_;
+  bool hung_ = false;
+
+  Accumulator total_;
+  std::vector<PhaseSummary> phase_summaries_;
+  uint64_t seq_ = 0;
+};
+
+std::vector<OpClass> MailRun::ReportedClasses() const {
+  std::vector<OpClass> out;
+  if (spec_.mix.deliver > 0) out.push_back(OpClass::kDeliver);
+  if (spec_.mix.retrieve > 0) out.push_back(OpClass::kRetrieve);
+  if (spec_.mix.scan > 0) out.push_back(OpClass::kScan);
+  return out;
+}
+
+void MailRun::StartWorkers() {
+  int n = spec_.concurrency > 0 ? spec_.concurrency : spec_.workers;
+  for (int i = 0; i < n; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+void MailRun::Enqueue(Task t) {
+  if (t.op == OpClass::kDeliver && !t.redeliver) {
+    uint64_t depth = deliver_backlog_.fetch_add(1) + 1;
+    uint64_t prev = max_depth_in_interval_.load();
+    while (depth > prev && !max_depth_in_interval_.compare_exchange_weak(prev, depth)) {
+    }
+  }
+  {
+    std::lock_guard<std::mutex> l(qmu_);
+    queue_.push_back(std::move(t));
+  }
+  qcv_.notify_one();
+}
+
+void MailRun::WorkerLoop() {
+  while (true) {
+    Task t;
+    if (spec_.concurrency > 0) {
+      // Closed loop: the next operation starts when the previous one ends.
+      std::unique_lock<std::mutex> l(qmu_);
+      qcv_.wait(l, [&] { return closing_ || closed_active_.load() || !queue_.empty(); });
+      if (!queue_.empty()) {  // a deferred retry
+        t = std::move(queue_.front());
+        queue_.pop_front();
+      } else if (closed_active_.load()) {
+        l.unlock();
+        t.seq = closed_seq_.fetch_add(1);
+        uint64_t r = SeedFor(spec_.seed, t.seq, 3);
+        t.op = PickClass(spec_.mix, static_cast<double>(r >> 11) * 0x1.0p-53);
+        t.intended = Clock::now();
+        if (t.op == OpClass::kDeliver) deliver_backlog_.fetch_add(1);
+        stats_.CountArrival();
+      } else {
+        return;  // closing
+      }
+    } else {
+      std::unique_lock<std::mutex> l(qmu_);
+      qcv_.wait(l, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      t = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    if (abandon_.load()) {
+      if (t.op == OpClass::kDeliver && !t.redeliver) deliver_backlog_.fetch_sub(1);
+      if (t.redeliver) {
+        store_.AddDeferred(*t.redeliver);
+        redeliveries_.fetch_sub(1);
+      }
+      continue;
+    }
+    busy_workers_.fetch_add(1);
+    Serve(t);
+    busy_workers_.fetch_sub(1);
+  }
+}
+
+void MailRun::Serve(Task& t) {
+  auto start = Clock::now();
+  if (t.redeliver) {
+    OpOutcome out = ops_.Redeliver(*t.redeliver);
+    stats_.RecordRedelivery(out);
+    redeliveries_.fetch_sub(1);
+    return;
+  }
+  OpOutcome out;
+  switch (t.op) {
+    case OpClass::kDeliver:
+      if (!ops_.HasFreeSpace()) {
+        stats_.CountRefused();  // smtpd: "452 Insufficient system storage"
+        deliver_backlog_.fetch_sub(1);
+        return;
+      }
+      out = ops_.Deliver(t.seq);
+      break;
+    case OpClass::kRetrieve: out = ops_.Retrieve(t.seq); break;
+    case OpClass::kScan: out = ops_.Scan(t.seq); break;
+  }
+  if (out.done == Clock::time_point()) out.done = Clock::now();
+  // Time spent waiting for a worker: separates a backlog from a slow storage.
+  out.steps.push_back({"queue_wait", std::chrono::duration<double, std::micro>(start - t.intended).count()});
+  stats_.Record(t.op, out, std::chrono::duration<double, std::micro>(out.done - t.intended).count());
+  if (t.op == OpClass::kDeliver) deliver_backlog_.fetch_sub(1);
+}
+
+void MailRun::RetryDeferred() {
+  // Like Postfix's queue manager: move deferred mail back to active, a bounded batch per tick.
+  for (int i = 0; i < 64; ++i) {
+    auto m = store_.TakeDeferred();
+    if (!m) break;
+    redeliveries_.fetch_add(1);
+    Task t;
+    t.redeliver = std::move(*m);
+    t.intended = Clock::now();
+    Enqueue(std::move(t));
+  }
+}
+
+void MailRun::CloseInterval(const Phase& p, double intended_rate, double dt,
+                            Accumulator& phase_acc) {
+  StatsWindow w = stats_.TakeWindow();
+  uint64_t depth = deliver_backlog_.load();
+  uint64_t max_depth = std::max(depth, max_depth_in_interval_.exchange(depth));
+  IntervalRecord r;
+  r.node = spec_.node;
+  r.engine = "mail";
+  r.phase = p.name;
+  r.t = Seconds(Clock::now() - run_start_);
+  r.dt = dt;
+  r.intended_rate = intended_rate;
+  r.offered_rate = dt > 0 ? static_cast<double>(w.arrivals) / dt : 0;
+  r.achieved_rate = dt > 0 ? static_cast<double>(w.completions) / dt : 0;
+  r.queue_depth = depth;
+  r.deferred = store_.deferred_count();
+  r.integrity_failures = w.integrity_failures;
+  r.space = ops_.SampleSpace();
+  for (OpClass c : ReportedClasses()) r.ops[OpClassName(c)] = w.ops[static_cast<std::size_t>(c)];
+  r.steps = w.steps;
+  sink_.Emit(r.ToJson());
+  phase_acc.Add(w, dt, max_depth);
+  total_.Add(w, dt, max_depth);
+  for (const std::string& e : stats_.TakeNewErrors()) progress_.Log("error: " + e);
+
+  const OpStats& d = w.ops[0];
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "%s t=%.0fs rate %.0f/%.0f ops/s  deliver p99 %.1f ms  queue %llu  stored %llu",
+                p.name.c_str(), r.t, r.achieved_rate, intended_rate, d.hist.Quantile(0.99) / 1000,
+                static_cast<unsigned long long>(depth),
+                static_cast<unsigned long long>(r.space.stored_messages));
+  progress_.Update(line);
+}
+
+bool MailRun::RunPhase(std::size_t index) {
+  const Phase& p = spec_.phases[index];
+  double rate = p.rate ? *p.rate : spec_.rate * p.multiplier;
+  bool closed = spec_.concurrency > 0;
+  ArrivalSchedule schedule(closed ? 0.0 : rate, spec_.mix, SeedFor(spec_.seed, index, 7));
+  Accumulator acc;
+  const auto start = Clock::now();
+  const auto end = start + FromSeconds(p.duration_s);
+  const auto interval = FromSeconds(spec_.interval_s);
+  auto interval_start = start;
+  auto next_tick = start + interval;
+  ArrivalSchedule::Arrival next = schedule.Next();
+  auto next_at = [&] {
+    return std::isinf(next.t) ? Clock::time_point::max() : start + FromSeconds(next.t);
+  };
+  std::optional<double> drain_time;
+  progress_.Log("phase " + p.name + ": " + (closed ? "closed loop, " + std::to_string(spec_.concurrency) + " workers"
+                                                   : std::to_string(static_cast<int>(rate)) + " ops/s") +
+                (p.drain ? ", until the backlog is empty" : ""));
+  if (closed && !p.drain) {
+    closed_active_ = true;
+    qcv_.notify_all();
+  }
+  bool stopped = false;
+  while (true) {
+    if (stop_.load()) {
+      stopped = true;
+      break;
+    }
+    auto now = Clock::now();
+    // Release every arrival whose time has come (several at once if we woke late).
+    while (next_at() <= now && next_at() < end) {
+      stats_.CountArrival();
+      Task t;
+      t.op = next.op;
+      t.intended = next_at();
+      t.seq = seq_++;
+      if (t.op == OpClass::kDeliver && deliver_backlog_.load() >= spec_.max_backlog) {
+        stats_.CountRefused();  // the in-memory queue is full: the sender is told to retry
+      } else {
+        Enqueue(std::move(t));
+      }
+      next = schedule.Next();
+    }
+    if (p.drain && BacklogEmpty()) {
+      drain_time = Seconds(now - start);
+      break;
+    }
+    if (now >= end) break;
+    if (now >= next_tick) {
+      RetryDeferred();
+      CloseInterval(p, rate, Seconds(next_tick - interval_start), acc);
+      interval_start = next_tick;
+      next_tick += interval;
+    }
+    auto wake = std::min({next_at(), next_tick, end});
+    if (p.drain) wake = std::min(wake, now + std::chrono::milliseconds(5));
+    std::this_thread::sleep_until(wake);
+  }
+  closed_active_ = false;
+  auto stop_at = Clock::now();
+  double last_dt = Seconds(stop_at - interval_start);
+  if (last_dt > 0.001 || acc.seconds == 0) CloseInterval(p, rate, last_dt, acc);
+
+  PhaseSummary ps;
+  ps.name = p.name;
+  ps.duration_s = Seconds(stop_at - start);
+  ps.intended_rate = closed ? 0 : rate;
+  ps.offered_rate = ps.duration_s > 0 ? static_cast<double>(acc.arrivals) / ps.duration_s : 0;
+  ps.achieved_rate = ps.duration_s > 0 ? static_cast<double>(acc.completions) / ps.duration_s : 0;
+  ps.max_queue_depth = acc.max_queue_depth;
+  ps.drain = p.drain;
+  ps.drain_time_s = drain_time;
+  for (OpClass c : ReportedClasses()) ps.ops[OpClassName(c)] = acc.ops[static_cast<std::size_t>(c)];
+  phase_summaries_.push_back(std::move(ps));
+  if (p.drain && !drain_time) {
+    progress_.Log("phase " + p.name + ": backlog not empty after " +
+                  std::to_string(static_cast<int>(p.duration_s)) + " s (queue " +
+                  std::to_string(deliver_backlog_.load()) + ")");
+  }
+  return !stopped;
+}
+
+bool MailRun::StopWorkers() {
+  // Let queued work finish, bounded by final_timeout_s; then abandon what has not started.
+  auto deadline = Clock::now() + FromSeconds(spec_.final_timeout_s);
+  while (Clock::now() < deadline && !stop_.load()) {
+    {
+      std::lock_guard<std::mutex> l(qmu_);
+      if (queue_.empty() && busy_workers_.load() == 0) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  abandon_ = true;
+  {
+    std::lock_guard<std::mutex> l(qmu_);
+    closing_ = true;
+  }
+  qcv_.notify_all();
+  // Operations already inside a system call cannot be interrupted; give them a while.
+  auto hard = Clock::now() + std::chrono::seconds(10);
+  while (busy_workers_.load() > 0 && Clock::now() < hard) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (busy_workers_.load() > 0) {
+    for (auto& w : workers_) w.detach();
+    return false;
+  }
+  for (auto& w : workers_) w.join();
+  return true;
+}
+
+void MailRun::FinalSweep(SummaryRecord& sum) {
+  std::vector<StoredMessage> all = store_.Snapshot(true);
+  progress_.Log("verifying " + std::to_string(all.size()) + " stored messages");
+  std::size_t done = 0;
+  for (const StoredMessage& m : all) {
+    Status s = ops_.Verify(m);
+    if (s.ok()) {
+      ++sum.messages_verified;
+    } else if (s.code() == Status::Code::kNotFound) {
+      stats_.RecordIntegrityFailure(m.meta.id, true, s.message());
+    } else if (s.code() == Status::Code::kCorruption) {
+      stats_.RecordIntegrityFailure(m.meta.id, false, s.message());
+    } else {
+      progress_.Log("verify: " + s.message());
+    }
+    if (++done % 1000 == 0) {
+      progress_.Update("verified " + std::to_string(done) + "/" + std::to_string(all.size()));
+    }
+  }
+}
+
+Result<SummaryRecord> MailRun::Execute() {
+  if (Status s = ops_.Prepare(); !s.ok()) return s;
+  SummaryRecord sum;
+  sum.node = spec_.node;
+  sum.engine = "mail";
+  // Messages an earlier run left: from its manifest, or adopted by their own headers.
+  auto inherited = store_.LoadManifest(spec_.workdir);
+  if (!inherited.ok()) return inherited.status();
+  if (inherited.value() == 0) {
+    auto adopted = store_.AdoptFromDisk(spec_.workdir);
+    if (!adopted.ok()) return adopted.status();
+    inherited = adopted.value();
+  }
+  sum.messages_inherited = inherited.value();
+  if (sum.messages_inherited > 0) {
+    progress_.Log("inherited " + std::to_string(sum.messages_inherited) +
+                  " stored messages from an earlier run");
+  }
+  sum.space_start = ops_.SampleSpace();
+
+  run_start_ = Clock::now();
+  StartWorkers();
+  bool completed = true;
+  for (std::size_t i = 0; i < spec_.phases.size() && completed; ++i) completed = RunPhase(i);
+  if (!StopWorkers()) {
+    hung_ = true;
+    sum.status = "error";
+    sum.error = "storage did not complete in-flight operations within " +
+                std::to_string(static_cast<int>(spec_.final_timeout_s) + 10) + " s";
+  } else if (!completed) {
+    sum.status = "stopped";
+    sum.error = "stopped by signal";
+  }
+  // Whatever completed after the last interval closed belongs to the last phase.
+  StatsWindow tail = stats_.TakeWindow();
+  if (tail.completions > 0 || tail.integrity_failures > 0) {
+    total_.Add(tail, 0, deliver_backlog_.load());
+    if (!phase_summaries_.empty()) {
+      for (OpClass c : ReportedClasses()) {
+        phase_summaries_.back().ops[OpClassName(c)].Merge(tail.ops[static_cast<std::size_t>(c)]);
+      }
+    }
+  }
+  sum.duration_s = Seconds(Clock::now() - run_start_);
+  if (!hung_ && spec_.verify_at_end) FinalSweep(sum);
+  progress_.Finish();
+
+  sum.ops.clear();
+  for (OpClass c : ReportedClasses()) sum.ops[OpClassName(c)] = total_.ops[static_cast<std::size_t>(c)];
+  sum.steps = total_.steps;
+  sum.phases = phase_summaries_;
+  double weighted = 0, secs = 0;
+  for (const auto& p : phase_summaries_) {
+    weighted += p.intended_rate * p.duration_s;
+    secs += p.duration_s;
+    sum.max_queue_depth = std::max(sum.max_queue_depth, p.max_queue_depth);
+  }
+  sum.intended_rate = secs > 0 ? weighted / secs : 0;
+  sum.achieved_rate = secs > 0 ? static_cast<double>(total_.completions) / secs : 0;
+  sum.messages_written = total_.accepted;
+  sum.messages_delivered = total_.delivered;
+  sum.messages_retrieved = total_.retrieved;
+  sum.messages_verified += total_.retrieved;
+  sum.lost = stats_.lost();
+  sum.corrupt = stats_.corrupt();
+  sum.integrity_failures = sum.lost.size() + sum.corrupt.size();
+  sum.space = ops_.SampleSpace();
+  if (!hung_) {
+    if (Status s = store_.SaveManifest(spec_.workdir); !s.ok()) {
+      progress_.Log("warning: " + s.message());
+    }
+  }
+  return sum;
+}
+
+}  // namespace
+
+const EngineInfo& MailEngine::info() const {
+  static const EngineInfo kInfo{
+      "mail", 1, {"deliver", "retrieve", "scan"}, true, true,
+      "native replay: Postfix queue + Maildir deliver, POP retrieve, IMAP-like scan"};
+  return kInfo;
+}
+
+Result<SummaryRecord> MailEngine::Run(const WorkloadSpec& spec, const WorkDir& workdir,
+                                      RecordSink& sink, const std::atomic<bool>& stop) {
+  WorkloadSpec local = spec;
+  local.workdir = workdir.path();
+  // The run is heap-held: if the storage hangs, worker threads stuck in system calls still
+  // reference it, so it is deliberately leaked and the process exits without destructors.
+  auto* run = new MailRun(std::move(local), sink, stop);
+  Result<SummaryRecord> r = run->Execute();
+  if (!run->hung()) delete run;
+  return r;
+}
+
+}  // namespace fwcanary

@@ -1,0 +1,122 @@
+#include "agents/records/latency_histogram.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+namespace fwcanary {
+namespace {
+const double kLogGamma = std::log(LatencyHistogram::kGamma);
+}
+
+int LatencyHistogram::IndexOf(double micros) {
+  if (!(micros > 1.0)) return 0;  // also catches NaN
+  micros = std::min(micros, kMaxMicros);
+  return static_cast<int>(std::ceil(std::log(micros) / kLogGamma));
+}
+
+double LatencyHistogram::ValueOf(int index) {
+  if (index <= 0) return 1.0;
+  return 2.0 * std::exp(index * kLogGamma) / (kGamma + 1.0);
+}
+
+void LatencyHistogram::Record(double micros, uint64_t n) {
+  if (n == 0) return;
+  if (!(micros >= 0)) micros = 0;
+  micros = std::min(micros, kMaxMicros);
+  int i = IndexOf(micros);
+  if (counts_.empty()) {
+    first_ = i;
+    counts_.assign(1, 0);
+  } else if (i < first_) {
+    counts_.insert(counts_.begin(), static_cast<std::size_t>(first_ - i), 0);
+    first_ = i;
+  } else if (i >= first_ + static_cast<int>(counts_.size())) {
+    counts_.resize(static_cast<std::size_t>(i - first_ + 1), 0);
+  }
+  counts_[static_cast<std::size_t>(i - first_)] += n;
+  if (count_ == 0) {
+    min_ = max_ = micros;
+  } else {
+    min_ = std::min(min_, micros);
+    max_ = std::max(max_, micros);
+  }
+  count_ += n;
+  sum_ += micros * static_cast<double>(n);
+}
+
+void LatencyHistogram::Merge(const LatencyHistogram& o) {
+  if (o.count_ == 0) return;
+  if (count_ == 0) {
+    *this = o;
+    return;
+  }
+  int lo = std::min(first_, o.first_);
+  int hi = std::max(first_ + static_cast<int>(counts_.size()),
+                    o.first_ + static_cast<int>(o.counts_.size()));
+  std::vector<uint64_t> merged(static_cast<std::size_t>(hi - lo), 0);
+  for (std::size_t k = 0; k < counts_.size(); ++k) merged[k + (first_ - lo)] += counts_[k];
+  for (std::size_t k = 0; k < o.counts_.size(); ++k) merged[k + (o.first_ - lo)] += o.counts_[k];
+  counts_ = std::move(merged);
+  first_ = lo;
+  min_ = std::min(min_, o.min_);
+  max_ = std::max(max_, o.max_);
+  count_ += o.count_;
+  sum_ += o.sum_;
+}
+
+void LatencyHistogram::Clear() { *this = LatencyHistogram(); }
+
+double LatencyHistogram::Quantile(double q) const {
+  if (count_ == 0) return 0.0;
+  q = std::clamp(q, 0.0, 1.0);
+  // Nearest rank: the smallest value with at least ceil(q*n) values at or below it.
+  auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  rank = std::max<uint64_t>(rank, 1);
+  uint64_t seen = 0;
+  for (std::size_t k = 0; k < counts_.size(); ++k) {
+    seen += counts_[k];
+    if (seen >= rank) {
+      return std::clamp(ValueOf(first_ + static_cast<int>(k)), min_, max_);
+    }
+  }
+  return max_;
+}
+
+nlohmann::json LatencyHistogram::ToJson() const {
+  // Trim zero buckets at both ends (Merge and Record never leave any, FromJson might).
+  std::size_t b = 0, e = counts_.size();
+  while (b < e && counts_[b] == 0) ++b;
+  while (e > b && counts_[e - 1] == 0) --e;
+  nlohmann::json j;
+  j["gamma"] = kGamma;
+  j["first"] = first_ + static_cast<int>(b);
+  j["counts"] = std::vector<uint64_t>(counts_.begin() + static_cast<std::ptrdiff_t>(b),
+                                      counts_.begin() + static_cast<std::ptrdiff_t>(e));
+  j["sum_us"] = sum_;
+  j["min_us"] = min_micros();
+  j["max_us"] = max_micros();
+  return j;
+}
+
+Result<LatencyHistogram> LatencyHistogram::FromJson(const nlohmann::json& j) {
+  try {
+    if (std::abs(j.at("gamma").get<double>() - kGamma) > 1e-9) {
+      return Status::InvalidArgument("histogram gamma " + j.at("gamma").dump() +
+                                     " differs from 1.02; cannot merge");
+    }
+    LatencyHistogram h;
+    h.first_ = j.at("first").get<int>();
+    h.counts_ = j.at("counts").get<std::vector<uint64_t>>();
+    for (uint64_t c : h.counts_) h.count_ += c;
+    h.sum_ = j.value("sum_us", 0.0);
+    h.min_ = j.value("min_us", ValueOf(h.first_));
+    h.max_ = j.value("max_us", ValueOf(h.first_ + static_cast<int>(h.counts_.size()) - 1));
+    return h;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(std::string("histogram: ") + e.what());
+  }
+}
+
+}  // namespace fwcanary

@@ -1,0 +1,269 @@
+// The agent spec's field table: names, kinds, defaults, help and bounds in one place.
+#include <unistd.h>
+
+#include <limits>
+
+#include "agents/spec/workload_spec.h"
+#include "common/schema.h"
+
+namespace fwcanary {
+namespace {
+
+using nlohmann::json;
+
+template <typename T, typename V>
+std::function<Status(const json&, T&, const FieldContext&)> Set(V T::*member) {
+  return [member](const json& v, T& out, const FieldContext&) {
+    out.*member = v.get<V>();
+    return Status::Ok();
+  };
+}
+
+Status OneOf(const json& v, const FieldContext& ctx, std::initializer_list<const char*> allowed) {
+  std::string s = v.get<std::string>();
+  std::string list;
+  for (const char* a : allowed) {
+    if (s == a) return Status::Ok();
+    list += std::string(list.empty() ? "" : ", ") + a;
+  }
+  return ctx.Error("must be one of " + list + ", got \"" + s + "\"");
+}
+
+const std::vector<FieldDef<SizeDistribution>>& SizeTable() {
+  static const std::vector<FieldDef<SizeDistribution>> t = {
+      {"dist", FieldKind::kString, "lognormal", "lognormal | gamma | fixed", {}, {},
+       [](const json& v, SizeDistribution& o, const FieldContext& c) {
+         if (Status s = OneOf(v, c, {"lognormal", "gamma", "fixed"}); !s.ok()) return s;
+         o.dist = v.get<std::string>();
+         return Status::Ok();
+       }},
+      {"mean_bytes", FieldKind::kNumber, "76800", "mean message size (fixed: the size)", 64,
+       1e9, Set(&SizeDistribution::mean_bytes)},
+      {"sigma", FieldKind::kNumber, "1.0", "lognormal: stddev of ln(size), the tail's weight", 0,
+       4, Set(&SizeDistribution::sigma)},
+      {"shape", FieldKind::kNumber, "1.5", "gamma: shape k", 0.05, 100,
+       Set(&SizeDistribution::shape)},
+      {"min_bytes", FieldKind::kInteger, "512", "smallest message", 64, 1e9,
+       Set(&SizeDistribution::min_bytes)},
+      {"max_bytes", FieldKind::kInteger, "10240000", "cap (Postfix message_size_limit)", 64, 1e9,
+       Set(&SizeDistribution::max_bytes)},
+  };
+  return t;
+}
+
+const std::vector<FieldDef<OperationMix>>& MixTable() {
+  static const std::vector<FieldDef<OperationMix>> t = {
+      {"deliver", FieldKind::kNumber, "0.5", "weight of deliveries (SMTP in, Maildir out)", 0,
+       1e6, Set(&OperationMix::deliver)},
+      {"retrieve", FieldKind::kNumber, "0.4", "weight of POP RETR+DELE", 0, 1e6,
+       Set(&OperationMix::retrieve)},
+      {"scan", FieldKind::kNumber, "0.1", "weight of IMAP-like header scans", 0, 1e6,
+       Set(&OperationMix::scan)},
+  };
+  return t;
+}
+
+const std::vector<FieldDef<Phase>>& PhaseTable() {
+  static const std::vector<FieldDef<Phase>> t = {
+      {"name", FieldKind::kString, "", "label of the phase's records (steady, surge, drain...)",
+       {}, {},
+       [](const json& v, Phase& o, const FieldContext& c) {
+         o.name = v.get<std::string>();
+         if (o.name.empty()) return c.Error("must not be empty");
+         return Status::Ok();
+       },
+       true},
+      {"duration_s", FieldKind::kNumber, "(required)", "length; for a drain, its timeout", 0.001,
+       7 * 86400.0, Set(&Phase::duration_s), true},
+      {"rate", FieldKind::kNumber, "-", "absolute arrival rate, ops/s (instead of multiplier)", 0,
+       1e7,
+       [](const json& v, Phase& o, const FieldContext&) {
+         o.rate = v.get<double>();
+         return Status::Ok();
+       }},
+      {"multiplier", FieldKind::kNumber, "1 (drain: 0)", "arrival rate as a multiple of `rate`",
+       0, 1000, Set(&Phase::multiplier)},
+      {"drain", FieldKind::kBool, "false", "end when the delivery backlog is empty", {}, {},
+       Set(&Phase::drain)},
+  };
+  return t;
+}
+
+const std::vector<FieldDef<FioOptions>>& FioTable() {
+  static const std::vector<FieldDef<FioOptions>> t = {
+      {"binary", FieldKind::kString, "fio", "fio executable (searched in PATH)", {}, {},
+       Set(&FioOptions::binary)},
+      {"nrfiles", FieldKind::kInteger, "2000", "files per fio job", 1, 1e7,
+       Set(&FioOptions::nrfiles)},
+      {"timeout_slack_s", FieldKind::kNumber, "30", "kill fio this long after its planned end",
+       1, 86400, Set(&FioOptions::timeout_slack_s)},
+  };
+  return t;
+}
+
+template <typename T>
+std::function<Status(const json&, WorkloadSpec&, const FieldContext&)> Nested(
+    T WorkloadSpec::*member, const std::vector<FieldDef<T>>& (*table)()) {
+  return [member, table](const json& v, WorkloadSpec& out, const FieldContext& c) {
+    return ParseObject(v, table(), out.*member, c);
+  };
+}
+
+const std::vector<FieldDef<WorkloadSpec>>& SpecTable() {
+  static const std::vector<FieldDef<WorkloadSpec>> t = {
+      {"v", FieldKind::kInteger, "1", "spec format version", 1, 1, Set(&WorkloadSpec::v)},
+      {"engine", FieldKind::kString, "mail", "mail (native open-loop replay) | fio (closed loop)",
+       {}, {},
+       [](const json& v, WorkloadSpec& o, const FieldContext& c) {
+         if (Status s = OneOf(v, c, {"mail", "fio"}); !s.ok()) return s;
+         o.engine = v.get<std::string>();
+         return Status::Ok();
+       }},
+      {"node", FieldKind::kString, "(hostname)", "node name carried by every record", {}, {},
+       Set(&WorkloadSpec::node)},
+      {"workdir", FieldKind::kString, "-", "work directory (or --workdir)", {}, {},
+       Set(&WorkloadSpec::workdir)},
+      {"seed", FieldKind::kInteger, "1", "random seed: schedule, sizes, users", 0, 9.0e15,
+       Set(&WorkloadSpec::seed)},
+      {"interval_s", FieldKind::kNumber, "1", "seconds per interval record", 0.05, 3600,
+       Set(&WorkloadSpec::interval_s)},
+      {"rate", FieldKind::kNumber, "100", "base arrival rate, ops/s over all classes", 0, 1e7,
+       Set(&WorkloadSpec::rate)},
+      {"duration_s", FieldKind::kNumber, "10", "length of the single phase when no `phases`",
+       0.001, 7 * 86400.0, Set(&WorkloadSpec::duration_s)},
+      {"phases", FieldKind::kArray, "[steady]", "phases in order (see phases[].*)", {}, {},
+       [](const json& v, WorkloadSpec& o, const FieldContext& c) {
+         if (v.empty()) return c.Error("must hold at least one phase");
+         o.phases.clear();
+         for (std::size_t i = 0; i < v.size(); ++i) {
+           Phase p;
+           FieldContext ec = c.Element(i);
+           if (v[i].is_object() && v[i].value("drain", false) && !v[i].contains("multiplier") &&
+               !v[i].contains("rate")) {
+             p.multiplier = 0;  // a drain stops arrivals unless told otherwise
+           }
+           if (Status s = ParseObject(v[i], PhaseTable(), p, ec); !s.ok()) return s;
+           if (p.rate && v[i].contains("multiplier")) {
+             return ec.Error("give either `rate` or `multiplier`, not both");
+           }
+           for (const auto& q : o.phases) {
+             if (q.name == p.name) return ec.Child("name").Error("duplicate phase name");
+           }
+           o.phases.push_back(p);
+         }
+         return Status::Ok();
+       }},
+      {"concurrency", FieldKind::kInteger, "0", "closed loop: N workers back to back (0: open)", 0,
+       4096, Set(&WorkloadSpec::concurrency)},
+      {"workers", FieldKind::kInteger, "16", "open loop: threads serving arrivals", 1, 4096,
+       Set(&WorkloadSpec::workers)},
+      {"mix", FieldKind::kObject, "", "operation weights (see mix.*)", {}, {},
+       Nested(&WorkloadSpec::mix, &MixTable)},
+      {"users", FieldKind::kInteger, "100", "mailboxes", 1, 1e6, Set(&WorkloadSpec::users)},
+      {"user_skew", FieldKind::kNumber, "1.0", "Zipf exponent of mailbox popularity", 0, 5,
+       Set(&WorkloadSpec::user_skew)},
+      {"size", FieldKind::kObject, "", "message sizes (see size.*)", {}, {},
+       Nested(&WorkloadSpec::size, &SizeTable)},
+      {"queue_minfree_bytes", FieldKind::kInteger, "15360000",
+       "refuse deliveries (452) below this free space", 0, 1e18,
+       Set(&WorkloadSpec::queue_minfree_bytes)},
+      {"fsync", FieldKind::kBool, "true", "fsync queue and mailbox files", {}, {},
+       Set(&WorkloadSpec::fsync)},
+      {"dir_fsync", FieldKind::kBool, "true", "fdatasync the mailbox dir after rename", {}, {},
+       Set(&WorkloadSpec::dir_fsync)},
+      {"cold_read", FieldKind::kBool, "true", "evict delivered messages from the page cache", {},
+       {}, Set(&WorkloadSpec::cold_read)},
+      {"scan_messages", FieldKind::kInteger, "20", "message headers read per scan", 1, 100000,
+       Set(&WorkloadSpec::scan_messages)},
+      {"max_backlog", FieldKind::kInteger, "200000", "refuse arrivals beyond this backlog", 1,
+       1e9, Set(&WorkloadSpec::max_backlog)},
+      {"verify_at_end", FieldKind::kBool, "true", "verify every stored message at the end", {},
+       {}, Set(&WorkloadSpec::verify_at_end)},
+      {"final_timeout_s", FieldKind::kNumber, "60", "wait for in-flight work after the phases",
+       0, 86400, Set(&WorkloadSpec::final_timeout_s)},
+      {"fio", FieldKind::kObject, "", "fio engine options (see fio.*)", {}, {},
+       Nested(&WorkloadSpec::fio, &FioTable)},
+  };
+  return t;
+}
+
+}  // namespace
+
+Result<WorkloadSpec> ParseWorkloadSpec(const std::string& text, const std::string& source) {
+  auto doc = PositionedJson::Parse(text, source);
+  if (!doc.ok()) return doc.status();
+  WorkloadSpec spec;
+  FieldContext root{doc.value(), ""};
+  if (Status s = ParseObject(doc->doc(), SpecTable(), spec, root); !s.ok()) return s;
+  if (spec.phases.empty()) {
+    spec.phases.push_back(Phase{"steady", spec.duration_s, std::nullopt, 1.0, false});
+  }
+  if (Status s = ValidateWorkloadSpec(spec); !s.ok()) {
+    return Status::InvalidArgument(source + ": " + s.message());
+  }
+  return spec;
+}
+
+Status ValidateWorkloadSpec(const WorkloadSpec& spec) {
+  if (spec.mix.deliver + spec.mix.retrieve + spec.mix.scan <= 0) {
+    return Status::InvalidArgument("field 'mix': at least one weight must be > 0");
+  }
+  if (spec.size.min_bytes > spec.size.max_bytes) {
+    return Status::InvalidArgument("field 'size.min_bytes' must be <= 'size.max_bytes'");
+  }
+  if (spec.phases.empty()) return Status::InvalidArgument("field 'phases': none");
+  return Status::Ok();
+}
+
+double WorkloadSpec::MaxDurationSeconds() const {
+  double total = 0;
+  for (const auto& p : phases) total += p.duration_s;
+  return total;
+}
+
+nlohmann::json WorkloadSpec::ToJson() const {
+  json j;
+  j["v"] = v;
+  j["engine"] = engine;
+  j["node"] = node;
+  j["workdir"] = workdir;
+  j["seed"] = seed;
+  j["interval_s"] = interval_s;
+  j["rate"] = rate;
+  j["phases"] = json::array();
+  for (const auto& p : phases) {
+    json pj = {{"name", p.name}, {"duration_s", p.duration_s}, {"drain", p.drain}};
+    if (p.rate) pj["rate"] = *p.rate;
+    else pj["multiplier"] = p.multiplier;
+    j["phases"].push_back(pj);
+  }
+  j["concurrency"] = concurrency;
+  j["workers"] = workers;
+  j["mix"] = {{"deliver", mix.deliver}, {"retrieve", mix.retrieve}, {"scan", mix.scan}};
+  j["users"] = users;
+  j["user_skew"] = user_skew;
+  j["size"] = {{"dist", size.dist},           {"mean_bytes", size.mean_bytes},
+               {"sigma", size.sigma},         {"shape", size.shape},
+               {"min_bytes", size.min_bytes}, {"max_bytes", size.max_bytes}};
+  j["queue_minfree_bytes"] = queue_minfree_bytes;
+  j["fsync"] = fsync;
+  j["dir_fsync"] = dir_fsync;
+  j["cold_read"] = cold_read;
+  j["scan_messages"] = scan_messages;
+  j["max_backlog"] = max_backlog;
+  j["verify_at_end"] = verify_at_end;
+  j["final_timeout_s"] = final_timeout_s;
+  j["fio"] = {{"binary", fio.binary},
+              {"nrfiles", fio.nrfiles},
+              {"timeout_slack_s", fio.timeout_slack_s}};
+  return j;
+}
+
+std::string DescribeWorkloadSpec() {
+  return "Workload spec fields (JSON; unknown fields are refused):\n" +
+         DescribeTable(SpecTable(), "") + DescribeTable(PhaseTable(), "phases[].") +
+         DescribeTable(MixTable(), "mix.") + DescribeTable(SizeTable(), "size.") +
+         DescribeTable(FioTable(), "fio.");
+}
+
+}  // namespace fwcanary

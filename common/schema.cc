@@ -1,0 +1,96 @@
+#include "common/schema.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace fwcanary {
+
+const char* FieldKindName(FieldKind k) {
+  switch (k) {
+    case FieldKind::kNumber: return "number";
+    case FieldKind::kInteger: return "integer";
+    case FieldKind::kBool: return "bool";
+    case FieldKind::kString: return "string";
+    case FieldKind::kObject: return "object";
+    case FieldKind::kArray: return "array";
+    case FieldKind::kAny: return "any";
+  }
+  return "?";
+}
+
+Status FieldContext::Error(const std::string& what) const {
+  std::string field = DisplayPath(pointer);
+  return Status::InvalidArgument(source.Where(pointer) + ": " +
+                                 (field.empty() ? std::string() : "field '" + field + "': ") +
+                                 what);
+}
+
+namespace {
+
+std::string Shown(const nlohmann::json& v) {
+  std::string s = v.dump();
+  if (s.size() > 40) s = s.substr(0, 37) + "...";
+  return s;
+}
+
+std::string FormatBound(double b) {
+  std::ostringstream o;
+  o << b;
+  return o.str();
+}
+
+}  // namespace
+
+Status CheckValue(FieldKind kind, std::optional<double> min, std::optional<double> max,
+                  const nlohmann::json& v, const FieldContext& ctx) {
+  bool kind_ok = false;
+  switch (kind) {
+    case FieldKind::kNumber: kind_ok = v.is_number(); break;
+    case FieldKind::kInteger:
+      kind_ok = v.is_number_integer() ||
+                (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
+      break;
+    case FieldKind::kBool: kind_ok = v.is_boolean(); break;
+    case FieldKind::kString: kind_ok = v.is_string(); break;
+    case FieldKind::kObject: kind_ok = v.is_object(); break;
+    case FieldKind::kArray: kind_ok = v.is_array(); break;
+    case FieldKind::kAny: kind_ok = true; break;
+  }
+  if (!kind_ok) {
+    return ctx.Error(std::string("must be ") + (kind == FieldKind::kInteger ? "an " : "a ") +
+                     FieldKindName(kind) + ", got " + v.type_name() + " " + Shown(v));
+  }
+  if (v.is_number()) {
+    double d = v.get<double>();
+    if (!std::isfinite(d)) return ctx.Error("must be finite");
+    if (min && d < *min) return ctx.Error("must be >= " + FormatBound(*min) + ", got " + Shown(v));
+    if (max && d > *max) return ctx.Error("must be <= " + FormatBound(*max) + ", got " + Shown(v));
+  }
+  return Status::Ok();
+}
+
+std::string ClosestName(const std::string& unknown, const std::vector<std::string>& known) {
+  std::string best;
+  std::size_t best_d = 3;
+  for (const auto& k : known) {
+    // Levenshtein distance, small strings.
+    std::vector<std::size_t> prev(k.size() + 1), cur(k.size() + 1);
+    for (std::size_t j = 0; j <= k.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= unknown.size(); ++i) {
+      cur[0] = i;
+      for (std::size_t j = 1; j <= k.size(); ++j) {
+        std::size_t sub = prev[j - 1] + (unknown[i - 1] == k[j - 1] ? 0 : 1);
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+      }
+      std::swap(prev, cur);
+    }
+    if (prev[k.size()] < best_d) {
+      best_d = prev[k.size()];
+      best = k;
+    }
+  }
+  return best;
+}
+
+}  // namespace fwcanary

@@ -1,0 +1,105 @@
+#pragma once
+// Schema: fields as data (name, kind, default, help, range), like fio's option table.
+//
+// One table per object drives three things: parsing and validation of a PositionedJson (with
+// "file:line:col: field 'phases[1].rate': must be >= 0, got -5"), the `--help-spec` text, and the
+// reference docs. Unknown keys are refused with a did-you-mean hint, because a misspelt field
+// silently taking its default would make a run measure something else than asked.
+//
+// Thread safety: tables are immutable; Parse has no shared state.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/positioned_json.h"
+#include "common/status.h"
+
+namespace fwcanary {
+
+enum class FieldKind { kNumber, kInteger, kBool, kString, kObject, kArray, kAny };
+
+const char* FieldKindName(FieldKind k);
+
+// Where a value being parsed sits: for messages and for nested parsing.
+struct FieldContext {
+  const PositionedJson& source;
+  std::string pointer;  // JSON pointer of the value
+
+  FieldContext Child(const std::string& key) const { return {source, pointer + "/" + key}; }
+  FieldContext Element(std::size_t i) const {
+    return {source, pointer + "/" + std::to_string(i)};
+  }
+  // An InvalidArgument naming file:line:col and the field.
+  Status Error(const std::string& what) const;
+};
+
+template <typename T>
+struct FieldDef {
+  std::string name;
+  FieldKind kind;
+  std::string default_text;  // for help and docs only; the default lives in T's initializer
+  std::string help;
+  std::optional<double> min = std::nullopt;  // numbers: inclusive bounds
+  std::optional<double> max = std::nullopt;
+  // Stores the (type- and range-checked) value into `out`; may return a further error.
+  std::function<Status(const nlohmann::json& v, T& out, const FieldContext& ctx)> set;
+  bool required = false;
+};
+
+// Checks the kind and bounds of one value against its definition.
+Status CheckValue(FieldKind kind, std::optional<double> min, std::optional<double> max,
+                  const nlohmann::json& v, const FieldContext& ctx);
+
+// The known name closest to `unknown` (edit distance <= 2), or "".
+std::string ClosestName(const std::string& unknown, const std::vector<std::string>& known);
+
+// Parses the object at ctx.pointer into `out` by `table`.
+template <typename T>
+Status ParseObject(const nlohmann::json& obj, const std::vector<FieldDef<T>>& table, T& out,
+                   const FieldContext& ctx) {
+  if (!obj.is_object()) return ctx.Error("must be an object, got " + std::string(obj.type_name()));
+  std::vector<std::string> names;
+  for (const auto& f : table) names.push_back(f.name);
+  for (const auto& [key, value] : obj.items()) {
+    const FieldDef<T>* def = nullptr;
+    for (const auto& f : table) {
+      if (f.name == key) def = &f;
+    }
+    FieldContext child = ctx.Child(key);
+    if (def == nullptr) {
+      std::string hint = ClosestName(key, names);
+      return child.Error("unknown field" +
+                         (hint.empty() ? std::string() : " (did you mean '" + hint + "'?)"));
+    }
+    if (Status s = CheckValue(def->kind, def->min, def->max, value, child); !s.ok()) return s;
+    if (Status s = def->set(value, out, child); !s.ok()) return s;
+  }
+  for (const auto& f : table) {
+    if (f.required && !obj.contains(f.name)) {
+      return ctx.Error("missing required field '" + f.name + "' (" + f.help + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+// Help text for a table: one line per field, "  name  kind  default  help".
+template <typename T>
+std::string DescribeTable(const std::vector<FieldDef<T>>& table, const std::string& prefix) {
+  std::string out;
+  for (const auto& f : table) {
+    std::string line = "  " + prefix + f.name;
+    line.resize(std::max<std::size_t>(line.size() + 1, 30), ' ');
+    std::string kind = FieldKindName(f.kind);
+    kind.resize(std::max<std::size_t>(kind.size() + 1, 9), ' ');
+    std::string def = f.required ? "(required)" : f.default_text;
+    def.resize(std::max<std::size_t>(def.size() + 1, 14), ' ');
+    out += line + kind + def + f.help + "\n";
+  }
+  return out;
+}
+
+}  // namespace fwcanary

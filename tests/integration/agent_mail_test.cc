@@ -1,0 +1,277 @@
+// The real agent binary, mail engine, on a real filesystem under /tmp.
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "tests/integration/agent_runner.h"
+
+using fwcanary::testing::AgentRun;
+using fwcanary::testing::RunAgent;
+using fwcanary::testing::ScratchDir;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kExamples = FWCANARY_EXAMPLES;
+
+uint64_t SumOps(const std::vector<json>& intervals, const std::string& cls, const char* field) {
+  uint64_t n = 0;
+  for (const auto& r : intervals) {
+    if (r["ops"].contains(cls)) n += r["ops"][cls][field].get<uint64_t>();
+  }
+  return n;
+}
+
+double Offered(const std::vector<json>& intervals) {
+  double n = 0;
+  for (const auto& r : intervals) n += r["offered_rate"].get<double>() * r["dt"].get<double>();
+  return n;
+}
+
+std::vector<fs::path> StoredFiles(const std::string& workdir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::recursive_directory_iterator(workdir + "/mail")) {
+    if (e.is_regular_file() && e.path().parent_path().filename() == "new") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string IdOf(const fs::path& p) {
+  std::ifstream in(p);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("X-Fwcanary-Id: ", 0) == 0) return line.substr(15);
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("steady open-loop run: every class measured, rates and counts consistent",
+          "[agent][mail]") {
+  ScratchDir dir;
+  AgentRun run = RunAgent({"--spec", kExamples + "/mail-steady.json", "--workdir",
+                           dir.path + "/w", "--duration", "4", "--rate", "100", "--node",
+                           "node-7"});
+  INFO(run.stderr_text);
+  REQUIRE(run.exit_code == 0);
+  REQUIRE(run.records.front()["type"] == "start");
+  CHECK(run.records.front()["spec"]["rate"] == 100.0);
+  const json& sum = run.summary();
+  auto iv = run.intervals("steady");
+  REQUIRE(iv.size() >= 4);
+  REQUIRE(iv.size() <= 5);
+  for (const auto& r : iv) {
+    CHECK(r["node"] == "node-7");
+    CHECK(r["v"] == 1);
+    for (const char* cls : {"deliver", "retrieve", "scan"}) CHECK(r["ops"].contains(cls));
+    CHECK(r["dt"].get<double>() > 0);
+    CHECK(r["intended_rate"] == 100.0);
+  }
+  // 400 arrivals expected from a Poisson process: sd 20, allow 5 sd.
+  CHECK(std::abs(Offered(iv) - 400) < 100);
+  // What the intervals say adds up to what the summary says.
+  for (const char* cls : {"deliver", "retrieve", "scan"}) {
+    INFO(cls);
+    CHECK(SumOps(iv, cls, "count") == sum["ops"][cls]["count"].get<uint64_t>());
+    CHECK(SumOps(iv, cls, "errors") == 0);
+  }
+  const json& d = sum["ops"]["deliver"];
+  CHECK(d["count"].get<uint64_t>() > 100);
+  CHECK(d["p99_us"].get<double>() >= d["p50_us"].get<double>());
+  CHECK(d["p50_us"].get<double>() > 0);
+  CHECK(sum["steps"]["queue_write"]["count"] == d["count"]);
+  CHECK(sum["steps"]["dir_fsync"]["count"] == d["count"]);
+  CHECK(sum["steps"]["pop_read"]["count"].get<uint64_t>() > 0);
+  // Integrity: everything written is either retrieved (verified) or still stored (verified).
+  CHECK(sum["integrity_failures"] == 0);
+  CHECK(sum["lost"].empty());
+  CHECK(sum["corrupt"].empty());
+  CHECK(sum["messages_written"] == sum["messages_delivered"]);
+  uint64_t stored = sum["stored_messages"];
+  CHECK(stored + sum["messages_retrieved"].get<uint64_t>() == sum["messages_delivered"]);
+  CHECK(sum["messages_verified"].get<uint64_t>() ==
+        sum["messages_retrieved"].get<uint64_t>() + stored);
+  CHECK(StoredFiles(dir.path + "/w").size() == stored);
+  CHECK(sum["allocated_bytes"].get<uint64_t>() >= sum["stored_bytes"].get<uint64_t>() / 2);
+  CHECK(fs::exists(dir.path + "/w/manifest.json"));
+}
+
+TEST_CASE("surge and drain phases: 3x arrivals, then the backlog drains", "[agent][mail]") {
+  ScratchDir dir;
+  AgentRun run = RunAgent({"--spec", kExamples + "/mail-surge.json", "--workdir",
+                           dir.path + "/w", "--duration", "6", "--rate", "60"});
+  INFO(run.stderr_text);
+  REQUIRE(run.exit_code == 0);
+  const json& sum = run.summary();
+  REQUIRE(sum["phases"].size() == 3);
+  CHECK(sum["phases"][0]["name"] == "steady");
+  CHECK(sum["phases"][1]["name"] == "surge");
+  CHECK(sum["phases"][1]["intended_rate"] == 180.0);
+  double steady = Offered(run.intervals("steady")) / sum["phases"][0]["duration_s"].get<double>();
+  double surge = Offered(run.intervals("surge")) / sum["phases"][1]["duration_s"].get<double>();
+  CHECK(surge / steady > 2.0);
+  CHECK(surge / steady < 4.5);
+  const json& drain = sum["phases"][2];
+  CHECK(drain["drain"] == true);
+  REQUIRE_FALSE(drain["drain_time_s"].is_null());
+  CHECK(drain["drain_time_s"].get<double>() < 120);
+  // Phases come in order and never share an interval.
+  std::string last;
+  std::vector<std::string> order;
+  for (const auto& r : run.intervals()) {
+    if (r["phase"] != last) order.push_back(last = r["phase"]);
+  }
+  CHECK(order == std::vector<std::string>{"steady", "surge", "drain"});
+  CHECK(sum["integrity_failures"] == 0);
+}
+
+TEST_CASE("a storage stall shows in latency: no coordinated omission", "[agent][mail]") {
+  ScratchDir dir;
+  std::string spec = R"({"rate": 100, "duration_s": 5, "users": 10, "mix": {"deliver": 1,
+      "retrieve": 0, "scan": 0}, "size": {"dist": "fixed", "mean_bytes": 4096}})";
+  // Freeze the whole agent (dispatcher included) for 600 ms, 1.5 s into the run. An agent that
+  // timed from the actual start, or skipped the arrivals it missed, would hide this.
+  AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/w"}, spec, 60, [](int pid) {
+    std::thread([pid] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      ::kill(pid, SIGSTOP);
+      std::this_thread::sleep_for(std::chrono::milliseconds(600));
+      ::kill(pid, SIGCONT);
+    }).detach();
+  });
+  INFO(run.stderr_text);
+  REQUIRE(run.exit_code == 0);
+  const json& d = run.summary()["ops"]["deliver"];
+  CHECK(d["max_us"].get<double>() > 500000);
+  // ~60 arrivals fell into the stall: well over 1% of 500, so p99 must see the stall.
+  CHECK(d["p99_us"].get<double>() > 250000);
+  // Every scheduled arrival was still served.
+  CHECK(std::abs(Offered(run.intervals()) - 500) < 5 * 23);
+}
+
+TEST_CASE("corruption and loss between runs are reported by message id", "[agent][mail]") {
+  ScratchDir dir;
+  std::string w = dir.path + "/w";
+  std::string store_spec = R"({"rate": 100, "duration_s": 2, "users": 5,
+      "mix": {"deliver": 1, "retrieve": 0, "scan": 0}, "size": {"mean_bytes": 8000}})";
+  AgentRun first = RunAgent({"--spec", "-", "--workdir", w}, store_spec);
+  INFO(first.stderr_text);
+  REQUIRE(first.exit_code == 0);
+  uint64_t stored = first.summary()["stored_messages"];
+  REQUIRE(stored > 50);
+
+  // Between runs (say, across a firmware upgrade) one message rots and one disappears.
+  auto files = StoredFiles(w);
+  REQUIRE(files.size() == stored);
+  fs::path rotten = files[files.size() / 2], gone = files[files.size() / 3];
+  std::string rotten_id = IdOf(rotten), gone_id = IdOf(gone);
+  {
+    std::fstream f(rotten, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(rotten) - 3));
+    f.put('#');
+  }
+  fs::remove(gone);
+
+  std::string verify_spec = R"({"rate": 0, "duration_s": 0.5, "users": 5})";
+  AgentRun second = RunAgent({"--spec", "-", "--workdir", w}, verify_spec);
+  INFO(second.stderr_text);
+  CHECK(second.exit_code == 1);
+  const json& sum = second.summary();
+  CHECK(sum["messages_inherited"] == stored);
+  CHECK(sum["integrity_failures"] == 2);
+  CHECK(sum["corrupt"] == json::array({rotten_id}));
+  CHECK(sum["lost"] == json::array({gone_id}));
+  CHECK(sum["messages_verified"] == stored - 2);
+  CHECK_THAT(second.stderr_text, Catch::Contains("INTEGRITY"));
+  CHECK(fs::exists(rotten));  // evidence is kept
+}
+
+TEST_CASE("a non-empty directory without the marker is refused and untouched",
+          "[agent][safety]") {
+  ScratchDir dir;
+  std::ofstream(dir.path + "/decoy.txt") << "precious";
+  AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path}, R"({"duration_s": 1})");
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.stderr_text, Catch::Contains("not empty"));
+  CHECK_THAT(run.stderr_text, Catch::Contains(".fwcanary-workdir"));
+  std::ifstream in(dir.path + "/decoy.txt");
+  std::string text;
+  std::getline(in, text);
+  CHECK(text == "precious");
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("cleanup removes what agents wrote and nothing else", "[agent][safety]") {
+  ScratchDir dir;
+  std::string spec = R"({"rate": 50, "duration_s": 1, "users": 3})";
+  AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/gone", "--cleanup"}, spec);
+  REQUIRE(run.exit_code == 0);
+  CHECK_FALSE(fs::exists(dir.path + "/gone"));  // created by the agent: removed whole
+
+  std::string w = dir.path + "/kept";
+  REQUIRE(RunAgent({"--spec", "-", "--workdir", w}, spec).exit_code == 0);
+  std::ofstream(w + "/mail/u00000/new/decoy") << "not the agent's";
+  std::ofstream(w + "/notes.txt") << "an operator's notes";
+  AgentRun clean = RunAgent({"--workdir", w, "--cleanup"});
+  CHECK(clean.exit_code == 0);
+  CHECK(fs::exists(w + "/mail/u00000/new/decoy"));
+  CHECK(fs::exists(w + "/notes.txt"));
+  CHECK_THAT(clean.stderr_text, Catch::Contains("left in place"));
+  CHECK_FALSE(fs::exists(w + "/queue"));
+  CHECK_FALSE(fs::exists(w + "/manifest.json"));
+  for (const auto& e : fs::recursive_directory_iterator(w)) {
+    if (e.is_regular_file()) {
+      std::string name = e.path().filename();
+      CHECK((name == "decoy" || name == "notes.txt" || name == ".fwcanary-workdir"));
+    }
+  }
+}
+
+TEST_CASE("below queue_minfree deliveries are refused like smtpd's 452", "[agent][mail]") {
+  ScratchDir dir;
+  std::string spec = R"({"rate": 100, "duration_s": 1, "queue_minfree_bytes": 1000000000000000000,
+      "mix": {"deliver": 1, "retrieve": 0, "scan": 0}})";
+  AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/w"}, spec);
+  REQUIRE(run.exit_code == 0);
+  const json& d = run.summary()["ops"]["deliver"];
+  CHECK(d["refused"].get<uint64_t>() > 50);
+  CHECK(d["count"] == 0);
+  CHECK(run.summary()["messages_written"] == 0);
+}
+
+TEST_CASE("closed loop (concurrency) finds a rate", "[agent][mail]") {
+  ScratchDir dir;
+  std::string spec = R"({"concurrency": 2, "duration_s": 2, "users": 10,
+      "size": {"mean_bytes": 8192}})";
+  AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/w"}, spec);
+  INFO(run.stderr_text);
+  REQUIRE(run.exit_code == 0);
+  const json& sum = run.summary();
+  CHECK(sum["achieved_rate"].get<double>() > 20);
+  CHECK(sum["intended_rate"] == 0.0);
+  CHECK(sum["ops"]["deliver"]["count"].get<uint64_t>() > 10);
+  CHECK(sum["integrity_failures"] == 0);
+}
+
+TEST_CASE("SIGTERM stops the run cleanly with a summary", "[agent][mail]") {
+  ScratchDir dir;
+  std::string spec = R"({"rate": 50, "duration_s": 30, "users": 5})";
+  AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/w"}, spec, 60, [](int pid) {
+    std::thread([pid] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      ::kill(pid, SIGTERM);
+    }).detach();
+  });
+  CHECK(run.exit_code == 0);
+  CHECK(run.summary()["status"] == "stopped");
+  CHECK(run.summary()["duration_s"].get<double>() < 10);
+  CHECK(run.summary()["integrity_failures"] == 0);
+}
