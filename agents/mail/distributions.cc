@@ -10,7 +10,7 @@ SizeSampler::SizeSampler(const SizeDistribution& d) : d_(d) {
   mu_ = std::log(d_.mean_bytes) - d_.sigma * d_.sigma / 2.0;
 }
 
-uint64_t SizeSampler::Sample(std::mt19937_64& rng) const {
+uint64_t SizeSampler::Sample(SplitMix64& rng) const {
   double v = d_.mean_bytes;
   if (d_.dist == "lognormal") {
     v = std::lognormal_distribution<double>(mu_, d_.sigma)(rng);

@@ -10,12 +10,31 @@
 
 namespace fwcanary {
 
+// A small, fast generator (splitmix64) for per-message draws: seeding std::mt19937_64 for
+// every message cost more than the message's checksum. Satisfies UniformRandomBitGenerator.
+class SplitMix64 {
+ public:
+  using result_type = uint64_t;
+  explicit SplitMix64(uint64_t seed) : s_(seed) {}
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return ~result_type{0}; }
+  result_type operator()() {
+    uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  uint64_t s_;
+};
+
 // Message sizes: lognormal (default: a heavy right tail, as real mail has), gamma (filebench
 // varmail's model) or fixed; always clamped to [min_bytes, max_bytes].
 class SizeSampler {
  public:
   explicit SizeSampler(const SizeDistribution& d);
-  uint64_t Sample(std::mt19937_64& rng) const;
+  uint64_t Sample(SplitMix64& rng) const;
 
  private:
   SizeDistribution d_;

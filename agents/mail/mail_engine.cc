@@ -41,7 +41,7 @@ struct Accumulator {
 
   void Add(const StatsWindow& w, double dt, uint64_t depth) {
     for (int i = 0; i < kOpClassCount; ++i) ops[static_cast<std::size_t>(i)].Merge(w.ops[static_cast<std::size_t>(i)]);
-    for (const auto& [name, s] : w.steps) steps[name].Merge(s);
+    for (const auto& [name, s] : w.steps) steps[name].Merge(s);  // const char* -> string
     arrivals += w.arrivals;
     completions += w.completions;
     accepted += w.accepted;
@@ -244,17 +244,22 @@ void MailRun::CloseInterval(const Phase& p, double intended_rate, double dt,
   r.integrity_failures = w.integrity_failures;
   r.space = ops_.SampleSpace();
   for (OpClass c : ReportedClasses()) r.ops[OpClassName(c)] = w.ops[static_cast<std::size_t>(c)];
-  r.steps = w.steps;
+  r.steps = w.StepsByName();
   sink_.Emit(r.ToJson());
   phase_acc.Add(w, dt, max_depth);
   total_.Add(w, dt, max_depth);
   for (const std::string& e : stats_.TakeNewErrors()) progress_.Log("error: " + e);
 
   const OpStats& d = w.ops[0];
+  char rate_text[64];
+  if (spec_.concurrency > 0) {
+    std::snprintf(rate_text, sizeof(rate_text), "%.0f ops/s (closed loop)", r.achieved_rate);
+  } else {
+    std::snprintf(rate_text, sizeof(rate_text), "%.0f/%.0f ops/s", r.achieved_rate, intended_rate);
+  }
   char line[256];
-  std::snprintf(line, sizeof(line),
-                "%s t=%.0fs rate %.0f/%.0f ops/s  deliver p99 %.1f ms  queue %llu  stored %llu",
-                p.name.c_str(), r.t, r.achieved_rate, intended_rate, d.hist.Quantile(0.99) / 1000,
+  std::snprintf(line, sizeof(line), "%s t=%.0fs %s  deliver p99 %.1f ms  queue %llu  stored %llu",
+                p.name.c_str(), r.t, rate_text, d.hist.Quantile(0.99) / 1000,
                 static_cast<unsigned long long>(depth),
                 static_cast<unsigned long long>(r.space.stored_messages));
   progress_.Update(line);

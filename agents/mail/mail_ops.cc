@@ -58,6 +58,7 @@ int ReadAll(const std::string& path, std::string& buf) {
     ::close(fd);
     return err;
   }
+  // Read exactly st_size (no extra read for EOF: POP knows the size from the listing).
   buf.resize(static_cast<std::size_t>(st.st_size));
   std::size_t got = 0;
   while (got < buf.size()) {
@@ -131,7 +132,7 @@ int MailOps::UserFor(uint64_t seq) const {
 
 OpOutcome MailOps::Deliver(uint64_t seq) {
   OpOutcome out;
-  std::mt19937_64 rng(SeedFor(spec_.seed, seq, 1));
+  SplitMix64 rng(SeedFor(spec_.seed, seq, 1));
   int user = UserFor(seq);
   std::string id = run_id_ + "_" + std::to_string(seq);
   RenderedMessage msg = RenderMessage(id, sizes_.Sample(rng), user, rng());

@@ -1,14 +1,19 @@
 #include "agents/mail/run_stats.h"
 
+#include <cstring>
 #include <string_view>
 
 namespace fwcanary {
 namespace {
 
 void AddStep(StatsWindow& w, const StepTime& st) {
-  OpStats& s = w.steps[st.step];
-  s.count += 1;
-  s.hist.Record(st.micros);
+  OpStats* s = nullptr;
+  for (auto& [name, stats] : w.steps) {
+    if (name == st.step || std::strcmp(name, st.step) == 0) s = &stats;
+  }
+  if (s == nullptr) s = &w.steps.emplace_back(st.step, OpStats()).second;
+  s->count += 1;
+  s->hist.Record(st.micros);
 }
 
 }  // namespace
@@ -70,6 +75,12 @@ void RunStats::RecordIntegrityFailure(const std::string& id, bool lost, const st
   window_.integrity_failures += 1;
   (lost ? lost_ : corrupt_).push_back(id);
   if (errors_.size() < 1000) errors_.push_back("verify: " + why);
+}
+
+std::map<std::string, OpStats> StatsWindow::StepsByName() const {
+  std::map<std::string, OpStats> out;
+  for (const auto& [name, s] : steps) out[name].Merge(s);
+  return out;
 }
 
 StatsWindow RunStats::TakeWindow() {

@@ -22,13 +22,16 @@ namespace fwcanary {
 
 struct StatsWindow {
   std::array<OpStats, kOpClassCount> ops;
-  std::map<std::string, OpStats> steps;
+  // Keyed by the step's name literal: a handful of entries, searched without allocating.
+  std::vector<std::pair<const char*, OpStats>> steps;
   uint64_t arrivals = 0;
   uint64_t completions = 0;
   uint64_t integrity_failures = 0;
   uint64_t accepted = 0;   // deliveries whose queue file was fsynced
   uint64_t delivered = 0;  // deliveries readable in a mailbox
   uint64_t retrieved = 0;  // retrieved and verified
+
+  std::map<std::string, OpStats> StepsByName() const;
 };
 
 class RunStats {

@@ -83,7 +83,7 @@ TEST_CASE("Zipf popularity favours the first mailboxes", "[distributions]") {
 TEST_CASE("message sizes follow the asked mean and stay within the cap", "[distributions]") {
   SizeDistribution d;  // lognormal, 75 KB mean, capped at 10 MB
   SizeSampler s(d);
-  std::mt19937_64 rng(3);
+  SplitMix64 rng(3);
   double sum = 0;
   uint64_t mx = 0, mn = UINT64_MAX;
   const int n = 200000;
