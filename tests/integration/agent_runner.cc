@@ -2,17 +2,13 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
-#include <future>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
-#include <boost/process.hpp>
+#include "tests/integration/command.h"
 
 namespace fwcanary::testing {
-namespace bp = boost::process;
 
 const nlohmann::json& AgentRun::summary() const {
   if (records.empty() || records.back().value("type", "") != "summary") {
@@ -33,40 +29,28 @@ std::vector<nlohmann::json> AgentRun::intervals(const std::string& phase) const 
 
 AgentRun RunAgent(const std::vector<std::string>& args, const std::string& stdin_text,
                   double timeout_s, void (*after_start)(int pid)) {
+  std::vector<std::string> argv = {FWCANARY_AGENT_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CommandOptions opts;
+  opts.stdin_text = stdin_text;
+  opts.timeout_s = timeout_s;
+  opts.after_start = after_start;
+  CommandResult r = RunCommand(argv, opts);
   AgentRun run;
-  bp::opstream in;
-  bp::ipstream out, err;
-  bp::child child(FWCANARY_AGENT_BIN, bp::args(args), bp::std_in < in, bp::std_out > out,
-                  bp::std_err > err);
-  in << stdin_text;
-  in.flush();
-  in.pipe().close();
-  if (after_start != nullptr) after_start(child.id());
-  auto err_future = std::async(std::launch::async, [&err] {
-    std::ostringstream ss;
-    ss << err.rdbuf();
-    return ss.str();
-  });
-  std::atomic<bool> done{false};
-  std::thread watchdog([&] {
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                        std::chrono::duration<double>(timeout_s));
-    while (!done && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (!done) child.terminate();
-  });
-  std::string line;
-  while (std::getline(out, line)) {
-    if (!line.empty()) run.records.push_back(nlohmann::json::parse(line));
-  }
-  child.wait();
-  done = true;
-  watchdog.join();
-  run.exit_code = child.exit_code();
-  run.stderr_text = err_future.get();
+  run.exit_code = r.exit_code;
+  run.stderr_text = r.err;
+  run.records = ParseRecords(r.out);
   return run;
+}
+
+std::vector<nlohmann::json> ParseRecords(const std::string& jsonl) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(jsonl);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
 }
 
 ScratchDir::ScratchDir() {

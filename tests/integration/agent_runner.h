@@ -23,6 +23,9 @@ struct AgentRun {
 AgentRun RunAgent(const std::vector<std::string>& args, const std::string& stdin_text = "",
                   double timeout_s = 120, void (*after_start)(int pid) = nullptr);
 
+// Parses JSON lines (agent records) into values; throws on a malformed line.
+std::vector<nlohmann::json> ParseRecords(const std::string& jsonl);
+
 // A fresh directory under /tmp, removed (with everything in it) when destroyed.
 struct ScratchDir {
   std::string path;

@@ -1,0 +1,146 @@
+#include "lab/fwsim/firmware_profile.h"
+
+#include <filesystem>
+
+#include "common/positioned_yaml.h"
+#include "common/schema.h"
+
+namespace fwcanary::lab {
+namespace {
+
+using nlohmann::json;
+using Setter = std::function<Status(const json&, FirmwareProfile&, const FieldContext&)>;
+
+Setter Op(FsOp op) {
+  return [op](const json& v, FirmwareProfile& p, const FieldContext&) {
+    p.base_us[static_cast<std::size_t>(op)] = v.get<double>();
+    return Status::Ok();
+  };
+}
+
+template <typename V>
+Setter Set(V FirmwareProfile::*member) {
+  return [member](const json& v, FirmwareProfile& p, const FieldContext&) {
+    p.*member = v.get<V>();
+    return Status::Ok();
+  };
+}
+
+// Sub-objects share the profile as target, so one FieldDef<FirmwareProfile> type serves all.
+const std::vector<FieldDef<FirmwareProfile>>& LatencyTable() {
+  static const std::vector<FieldDef<FirmwareProfile>> t = {
+      {"read", FieldKind::kNumber, "0", "service time of a read, us", 0, 1e8, Op(FsOp::kRead)},
+      {"write", FieldKind::kNumber, "0", "service time of a write, us", 0, 1e8, Op(FsOp::kWrite)},
+      {"fsync", FieldKind::kNumber, "0", "service time of an fsync or directory fsync, us", 0,
+       1e8, Op(FsOp::kFsync)},
+      {"create", FieldKind::kNumber, "0", "create, mkdir, symlink, us", 0, 1e8,
+       Op(FsOp::kCreate)},
+      {"rename", FieldKind::kNumber, "0", "rename, us", 0, 1e8, Op(FsOp::kRename)},
+      {"unlink", FieldKind::kNumber, "0", "unlink, rmdir, us", 0, 1e8, Op(FsOp::kUnlink)},
+  };
+  return t;
+}
+
+const std::vector<FieldDef<FirmwareProfile>>& PerKibTable() {
+  static const std::vector<FieldDef<FirmwareProfile>> t = {
+      {"read", FieldKind::kNumber, "0", "extra us per KiB read", 0, 1e6,
+       Set(&FirmwareProfile::read_us_per_kib)},
+      {"write", FieldKind::kNumber, "0", "extra us per KiB written", 0, 1e6,
+       Set(&FirmwareProfile::write_us_per_kib)},
+  };
+  return t;
+}
+
+const std::vector<FieldDef<FirmwareProfile>>& KneeTable() {
+  static const std::vector<FieldDef<FirmwareProfile>> t = {
+      {"ops_per_s", FieldKind::kNumber, "0", "modelled ops/s (last 1 s) where slowdown starts", 0,
+       1e7, Set(&FirmwareProfile::knee_ops_per_s)},
+      {"slowdown", FieldKind::kNumber, "0", "service-time factor added per 100% over the knee",
+       0, 1e4, Set(&FirmwareProfile::knee_slowdown)},
+  };
+  return t;
+}
+
+const std::vector<FieldDef<FirmwareProfile>>& SpaceTable() {
+  static const std::vector<FieldDef<FirmwareProfile>> t = {
+      {"per_file_bytes", FieldKind::kInteger, "0", "internal space per stored file", 0, 1e9,
+       Set(&FirmwareProfile::space_per_file_bytes)},
+      {"bytes_factor", FieldKind::kNumber, "1.0", "space used per allocated data byte", 1, 100,
+       Set(&FirmwareProfile::space_bytes_factor)},
+  };
+  return t;
+}
+
+Setter Nested(const std::vector<FieldDef<FirmwareProfile>>& (*table)()) {
+  return [table](const json& v, FirmwareProfile& p, const FieldContext& c) {
+    return ParseObject(v, table(), p, c);
+  };
+}
+
+const std::vector<FieldDef<FirmwareProfile>>& ProfileTable() {
+  static const std::vector<FieldDef<FirmwareProfile>> t = {
+      {"version", FieldKind::kString, "", "the version the node reports; the file's stem", {},
+       {}, Set(&FirmwareProfile::version), true},
+      {"description", FieldKind::kString, "", "what this image does, one line", {}, {},
+       Set(&FirmwareProfile::description), true},
+      {"flash_seconds", FieldKind::kNumber, "3", "how long flashing holds I/O / keeps it down",
+       0, 600, Set(&FirmwareProfile::flash_seconds)},
+      {"disruptive", FieldKind::kBool, "false", "flashing unmounts (a host reboot)", {}, {},
+       Set(&FirmwareProfile::disruptive)},
+      {"service_slots", FieldKind::kInteger, "8", "operations served at once", 1, 4096,
+       Set(&FirmwareProfile::service_slots)},
+      {"latency_us", FieldKind::kObject, "{}", "service time per operation", {}, {},
+       Nested(&LatencyTable)},
+      {"per_kib_us", FieldKind::kObject, "{}", "service time per KiB moved", {}, {},
+       Nested(&PerKibTable)},
+      {"load_knee", FieldKind::kObject, "{}", "surge collapse: where and how hard", {}, {},
+       Nested(&KneeTable)},
+      {"space", FieldKind::kObject, "{}", "internal space overhead", {}, {}, Nested(&SpaceTable)},
+      {"reset_settings", FieldKind::kObject, "{}",
+       "node settings set back on flash: {name: value}", {}, {},
+       [](const json& v, FirmwareProfile& p, const FieldContext& c) {
+         for (const auto& [k, val] : v.items()) {
+           if (!val.is_string() && !val.is_number()) {
+             return c.Child(k).Error("must be a string or number");
+           }
+           p.reset_settings[k] = val.is_string() ? val.get<std::string>() : val.dump();
+         }
+         return Status::Ok();
+       }},
+  };
+  return t;
+}
+
+}  // namespace
+
+const char* FsOpName(FsOp op) {
+  static const char* kNames[] = {"read", "write", "fsync", "create", "rename", "unlink"};
+  return kNames[static_cast<std::size_t>(op)];
+}
+
+std::string ImagePath(const std::string& dir, const std::string& image) {
+  if (image.find('/') != std::string::npos) return image;
+  return dir + "/" + image + ".yaml";
+}
+
+Result<FirmwareProfile> LoadFirmwareProfile(const std::string& path) {
+  Result<PositionedJson> doc = LoadYamlFile(path);
+  if (!doc.ok()) return doc.status();
+  FirmwareProfile p;
+  FieldContext root{doc.value(), ""};
+  if (Status s = ParseObject(doc->doc(), ProfileTable(), p, root); !s.ok()) return s;
+  std::string stem = std::filesystem::path(path).stem().string();
+  if (p.version != stem) {
+    return root.Child("version").Error("is \"" + p.version + "\" but the image file is named \"" +
+                                       stem + ".yaml\"; they must match");
+  }
+  return p;
+}
+
+std::string DescribeFirmwareFormat() {
+  return DescribeTable(ProfileTable(), "") + DescribeTable(LatencyTable(), "latency_us.") +
+         DescribeTable(PerKibTable(), "per_kib_us.") + DescribeTable(KneeTable(), "load_knee.") +
+         DescribeTable(SpaceTable(), "space.");
+}
+
+}  // namespace fwcanary::lab

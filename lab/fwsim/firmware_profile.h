@@ -1,0 +1,51 @@
+#pragma once
+// FirmwareProfile: what one "firmware image" of a simulated storage node does to I/O.
+//
+// An image is a small YAML file in lab/firmware/ (see lab/firmware/README.md): per-operation
+// service times, how many operations the node serves at once (its internal service slots, so
+// latency grows with load), an optional load knee past which service slows down (the incident's
+// surge-only collapse), space overhead per stored file and per byte (the incident's bigger
+// internal mail-processing area), how flashing it behaves, and node settings it silently resets.
+//
+// Thread safety: a plain value.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "common/status.h"
+
+namespace fwcanary::lab {
+
+// The operations whose cost an image sets. Metadata lookups (getattr, readdir, open) are free.
+enum class FsOp { kRead, kWrite, kFsync, kCreate, kRename, kUnlink };
+inline constexpr std::size_t kFsOpCount = 6;
+const char* FsOpName(FsOp op);
+
+struct FirmwareProfile {
+  std::string version;      // what `fwsim-node version` prints; equals the image's file stem
+  std::string description;  // one line: what this image does
+  double flash_seconds = 3;  // how long a flash holds I/O (or keeps the node down)
+  bool disruptive = false;   // true: flashing unmounts and reboots (no I/O hold)
+  int service_slots = 8;     // operations served at once; more wait (queueing)
+  std::array<double, kFsOpCount> base_us{};  // service time per op, by FsOp
+  double read_us_per_kib = 0;                // plus this per KiB read
+  double write_us_per_kib = 0;               // plus this per KiB written
+  double knee_ops_per_s = 0;  // 0: no knee. Past it, service times grow (see ServiceModel)
+  double knee_slowdown = 0;   // extra service-time factor per 100% over the knee
+  uint64_t space_per_file_bytes = 0;  // internal space each stored file costs on top of its data
+  double space_bytes_factor = 1.0;    // allocated data bytes x this = space the node uses
+  std::map<std::string, std::string> reset_settings;  // node settings this image resets on flash
+};
+
+// Loads and validates an image file. Errors name "path:line:col: field 'x'".
+Result<FirmwareProfile> LoadFirmwareProfile(const std::string& path);
+
+// The image file for `image`: a path (contains '/') as is, otherwise `dir`/IMAGE.yaml.
+std::string ImagePath(const std::string& dir, const std::string& image);
+
+// Help text of the image format (field table).
+std::string DescribeFirmwareFormat();
+
+}  // namespace fwcanary::lab

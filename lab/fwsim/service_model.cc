@@ -1,0 +1,107 @@
+#include "lab/fwsim/service_model.h"
+
+#include <thread>
+
+namespace fwcanary::lab {
+
+void ServiceModel::Ticket::Finish() {
+  if (m_ == nullptr) return;
+  if (slot_) std::this_thread::sleep_until(done_);
+  m_->Leave(slot_);
+  m_ = nullptr;
+}
+
+ServiceModel::Ticket ServiceModel::Begin(FsOp op, uint64_t bytes) {
+  std::unique_lock lock(mu_);
+  ++waiting_;
+  cv_.wait(lock, [&] { return !held_ && busy_ < profile_.service_slots; });
+  --waiting_;
+  ++busy_;
+  ++inside_;
+  Clock::time_point now = Clock::now();
+  double service_us = profile_.base_us[static_cast<std::size_t>(op)];
+  double kib = static_cast<double>(bytes) / 1024.0;
+  if (op == FsOp::kRead) service_us += kib * profile_.read_us_per_kib;
+  if (op == FsOp::kWrite) service_us += kib * profile_.write_us_per_kib;
+  double rate = RecentRateLocked(now);
+  if (profile_.knee_ops_per_s > 0 && rate > profile_.knee_ops_per_s) {
+    service_us *= 1.0 + profile_.knee_slowdown * (rate - profile_.knee_ops_per_s) /
+                            profile_.knee_ops_per_s;
+  }
+  auto done = now + std::chrono::microseconds(static_cast<int64_t>(service_us));
+  return Ticket(this, true, done);
+}
+
+ServiceModel::Ticket ServiceModel::BeginFree() {
+  std::unique_lock lock(mu_);
+  ++waiting_;
+  cv_.wait(lock, [&] { return !held_; });
+  --waiting_;
+  ++inside_;
+  return Ticket(this, false, Clock::time_point());
+}
+
+void ServiceModel::Leave(bool slot) {
+  std::lock_guard lock(mu_);
+  if (slot) --busy_;
+  --inside_;
+  cv_.notify_all();
+}
+
+void ServiceModel::Hold() {
+  std::unique_lock lock(mu_);
+  held_ = true;
+  cv_.wait(lock, [&] { return inside_ == 0; });
+}
+
+void ServiceModel::Release() {
+  std::lock_guard lock(mu_);
+  held_ = false;
+  cv_.notify_all();
+}
+
+bool ServiceModel::held() const {
+  std::lock_guard lock(mu_);
+  return held_;
+}
+
+void ServiceModel::SetProfile(const FirmwareProfile& profile) {
+  std::lock_guard lock(mu_);
+  profile_ = profile;
+  cv_.notify_all();  // more slots may have opened
+}
+
+double ServiceModel::RecentRateLocked(Clock::time_point now) {
+  int64_t epoch =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() / 100;
+  int i = static_cast<int>(epoch % kBuckets);
+  if (bucket_epoch_[i] != epoch) {
+    bucket_epoch_[i] = epoch;
+    bucket_count_[i] = 0;
+  }
+  ++bucket_count_[i];
+  uint64_t total = 0;
+  for (int b = 0; b < kBuckets; ++b) {
+    if (epoch - bucket_epoch_[b] < kBuckets) total += bucket_count_[b];
+  }
+  return static_cast<double>(total);  // ops in the last 10 buckets = last second
+}
+
+double ServiceModel::RecentOpsPerSecond() {
+  std::lock_guard lock(mu_);
+  Clock::time_point now = Clock::now();
+  int64_t epoch =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() / 100;
+  uint64_t total = 0;
+  for (int b = 0; b < kBuckets; ++b) {
+    if (epoch - bucket_epoch_[b] < kBuckets) total += bucket_count_[b];
+  }
+  return static_cast<double>(total);
+}
+
+int ServiceModel::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiting_;
+}
+
+}  // namespace fwcanary::lab

@@ -1,0 +1,68 @@
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "lab/fwsim/firmware_profile.h"
+
+namespace fwcanary::lab {
+namespace {
+
+std::string WriteImage(const std::string& name, const std::string& text) {
+  std::string dir = std::filesystem::temp_directory_path() / "fwcanary-unit-images";
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/" + name + ".yaml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST_CASE("firmware: every shipped image loads and says what it does") {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(FWCANARY_FIRMWARE_DIR)) {
+    if (e.path().extension() != ".yaml") continue;
+    auto p = LoadFirmwareProfile(e.path().string());
+    INFO(e.path() << ": " << p.status().message());
+    REQUIRE(p.ok());
+    CHECK(!p->description.empty());
+    ++n;
+  }
+  CHECK(n >= 7);
+}
+
+TEST_CASE("firmware: the regressed images differ from 1.0 where they claim to") {
+  std::string dir = FWCANARY_FIRMWARE_DIR;
+  auto base = LoadFirmwareProfile(dir + "/1.0.yaml").value();
+  auto slow = LoadFirmwareProfile(dir + "/2.0-slow-fsync.yaml").value();
+  auto surge = LoadFirmwareProfile(dir + "/2.0-surge-collapse.yaml").value();
+  auto space = LoadFirmwareProfile(dir + "/2.0-space-amp.yaml").value();
+  auto reset = LoadFirmwareProfile(dir + "/2.0-setting-reset.yaml").value();
+  auto reboot = LoadFirmwareProfile(dir + "/1.1-reboot.yaml").value();
+  auto fsync = static_cast<std::size_t>(FsOp::kFsync);
+  CHECK(slow.base_us[fsync] == 4 * base.base_us[fsync]);
+  CHECK(surge.base_us == base.base_us);
+  CHECK(surge.knee_ops_per_s > 0);
+  CHECK(space.space_bytes_factor > base.space_bytes_factor);
+  CHECK(reset.reset_settings.at("inbound_smtp") == "0");
+  CHECK(reboot.disruptive);
+  CHECK(!base.disruptive);
+}
+
+TEST_CASE("firmware: a bad image is refused naming file line column and field") {
+  auto p = LoadFirmwareProfile(
+      WriteImage("9.9", "version: \"9.9\"\ndescription: x\nlatency_us:\n  fsnyc: 10\n"));
+  REQUIRE(!p.ok());
+  CHECK(p.status().message().find("9.9.yaml:4:3: field 'latency_us.fsnyc': unknown field "
+                                  "(did you mean 'fsync'?)") != std::string::npos);
+  p = LoadFirmwareProfile(WriteImage("9.8", "version: \"9.8\"\ndescription: x\nservice_slots: 0\n"));
+  REQUIRE(!p.ok());
+  CHECK(p.status().message().find("9.8.yaml:3:1: field 'service_slots'") != std::string::npos);
+  p = LoadFirmwareProfile(WriteImage("9.7", "version: \"1.0\"\ndescription: x\n"));
+  REQUIRE(!p.ok());
+  CHECK(p.status().message().find("must match") != std::string::npos);
+  p = LoadFirmwareProfile(WriteImage("9.6", "version: \"9.6\"\n"));
+  REQUIRE(!p.ok());
+  CHECK(p.status().message().find("missing required field 'description'") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace fwcanary::lab
