@@ -1,0 +1,94 @@
+// fwcanary compare: the judge on its own, over agent record files, run directories or fio JSON.
+#include <cstdio>
+#include <iostream>
+
+#include "common/exit_status.h"
+#include "harness/cli/commands.h"
+#include "harness/judge/judge.h"
+#include "harness/judge/verdict_render.h"
+
+namespace fwcanary::cli {
+namespace {
+
+struct CompareArgs {
+  std::vector<std::string> positional, baseline, candidate, control, tolerances;
+  bool json = false;
+  bool verbose = false;
+  judge::JudgeConfig cfg;
+  judge::LoadOptions load;
+};
+
+bool Load(const std::vector<std::string>& paths, const judge::LoadOptions& o,
+          std::vector<judge::Run>* out) {
+  for (const auto& p : paths) {
+    auto runs = judge::LoadRuns(p, o);
+    if (!runs.ok()) {
+      std::fprintf(stderr, "fwcanary compare: %s\n", runs.status().message().c_str());
+      return false;
+    }
+    for (auto& r : runs.value()) out->push_back(std::move(r));
+  }
+  return true;
+}
+
+int RunCompare(CompareArgs& a) {
+  if (a.positional.size() == 2) {
+    a.baseline.push_back(a.positional[0]);
+    a.candidate.push_back(a.positional[1]);
+  } else if (!a.positional.empty()) {
+    std::fprintf(stderr, "fwcanary compare: give BASELINE CANDIDATE, or --baseline/--candidate\n");
+    return kExitError;
+  }
+  if (a.baseline.empty() || a.candidate.empty()) {
+    std::fprintf(stderr, "fwcanary compare: needs at least one baseline and one candidate run\n");
+    return kExitError;
+  }
+  for (const auto& t : a.tolerances) {
+    auto eq = t.find('=');
+    std::string name = t.substr(0, eq);
+    if (eq == std::string::npos || judge::FindMetric(name) == nullptr) {
+      std::fprintf(stderr, "fwcanary compare: --tolerance wants METRIC=VALUE with a known "
+                           "metric (throughput, p99, ...), got '%s'\n", t.c_str());
+      return kExitError;
+    }
+    try {
+      a.cfg.tolerances[name] = std::stod(t.substr(eq + 1));
+    } catch (const std::exception&) {
+      std::fprintf(stderr, "fwcanary compare: --tolerance %s: not a number\n", t.c_str());
+      return kExitError;
+    }
+  }
+  judge::JudgeInput in;
+  if (!Load(a.baseline, a.load, &in.baseline) || !Load(a.candidate, a.load, &in.candidate) ||
+      !Load(a.control, a.load, &in.control)) {
+    return kExitError;
+  }
+  judge::JudgeResult r = judge::Judge(in, a.cfg);
+  if (a.json) {
+    std::cout << judge::ToJson(r, a.cfg).dump(2) << "\n";
+  } else {
+    std::cout << judge::RenderTable(r, a.verbose);
+  }
+  return judge::ExitCodeFor(r.overall);
+}
+
+}  // namespace
+
+std::function<int()> SetupCompare(CLI::App& app) {
+  auto a = std::make_shared<CompareArgs>();
+  app.add_option("runs", a->positional, "BASELINE CANDIDATE (files or run directories)");
+  app.add_option("--baseline", a->baseline, "a baseline run (repeatable)");
+  app.add_option("--candidate", a->candidate, "a candidate run (repeatable)");
+  app.add_option("--control", a->control, "a control node's run in the candidate's time window");
+  app.add_option("--tolerance", a->tolerances, "METRIC=VALUE, e.g. p99=0.10 (repeatable)");
+  app.add_option("--alpha", a->cfg.alpha, "false-discovery rate for FAILs")->check(
+      CLI::Range(1e-6, 0.5));
+  app.add_option("--warmup-s", a->load.warmup_s, "seconds dropped at the start of each run");
+  app.add_flag("--json", a->json, "machine-readable verdict");
+  app.add_flag("--verbose", a->verbose, "list every metric, PASSes too");
+  app.footer(
+      "Exit codes: 0 pass, 1 regression, 2 error, 3 inconclusive (the data cannot tell).");
+  return [a] { return RunCompare(*a); };
+}
+
+}  // namespace fwcanary::cli

@@ -1,0 +1,35 @@
+#include "harness/cli/commands.h"
+
+#include "common/exit_status.h"
+#include "fwcanary/version.h"
+
+namespace fwcanary::cli {
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> t = {
+      {"compare", "judge candidate runs against baseline runs (agent records or fio JSON)",
+       SetupCompare},
+  };
+  return t;
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"fwcanary: firmware-upgrade canary for storage, judged on mail I/O"};
+  app.set_version_flag("--version", FWCANARY_VERSION);
+  app.require_subcommand(1);
+  std::function<int()> run;
+  for (const auto& c : Commands()) {
+    CLI::App* sub = app.add_subcommand(c.name, c.help);
+    auto runner = c.setup(*sub);
+    sub->callback([&run, runner] { run = runner; });
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitPass : kExitError;
+  }
+  return run ? run() : kExitError;
+}
+
+}  // namespace fwcanary::cli

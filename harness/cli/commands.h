@@ -1,0 +1,30 @@
+#pragma once
+// fwcanary's subcommands as a table (like ninja's kTools[]): name, one-line help, how to set up
+// its options, and what runs it. Each subcommand lives in its own cmd_*.cc.
+//
+// Thread safety: the table is immutable.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace fwcanary::cli {
+
+struct Command {
+  const char* name;
+  const char* help;
+  // Adds the subcommand's options to `app` and returns what runs it (an exit code).
+  std::function<std::function<int()>(CLI::App& app)> setup;
+};
+
+const std::vector<Command>& Commands();
+
+// The subcommands, each in its own file.
+std::function<int()> SetupCompare(CLI::App& app);
+
+// fwcanary's main: parses argv, runs the chosen subcommand. Returns the exit code.
+int Main(int argc, char** argv);
+
+}  // namespace fwcanary::cli

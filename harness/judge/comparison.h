@@ -1,0 +1,58 @@
+#pragma once
+// Comparison: one metric, candidate windows against reference windows, as an effect with a
+// confidence interval, a one-sided p-value and a provisional verdict.
+//
+// Runs and nodes are the replicates. With two or more windows per side the spread between
+// windows is measured (Welch, floored by the windows' own within-run noise). With one window on
+// a side the run-to-run part cannot be measured: the metric's assumed run-to-run noise (or a
+// calibrated one) is added and the comparison says so, which usually makes a single run
+// INCONCLUSIVE unless the effect is large: what one run can show, and no more.
+// In prediction mode (a canary against k control nodes in the same time window) the canary is
+// one more draw from the controls' distribution: variance S^2 (1 + 1/k).
+//
+// Verdict rule (non-inferiority): PASS when the one-sided upper confidence bound of the
+// worsening is below the tolerance; FAIL candidate when the estimated worsening is beyond the
+// tolerance (the judge then requires it to be significant after Benjamini-Hochberg);
+// INCONCLUSIVE otherwise.
+//
+// Thread safety: pure functions.
+
+#include <string>
+#include <vector>
+
+#include "harness/judge/metrics.h"
+#include "harness/judge/window_stat.h"
+
+namespace fwcanary::judge {
+
+enum class Verdict { kPass, kFail, kInconclusive };
+const char* VerdictName(Verdict v);
+
+struct CompareOptions {
+  double tolerance = 0;         // on the metric's scale (log(1 + t) for log scales)
+  double confidence = 0.95;     // one-sided, for the PASS bound and the reported interval
+  double alpha = 0.01;          // for the detectable effect (the judge applies it after BH)
+  double prior_run_noise = 0;   // sd of run-to-run differences assumed when not measurable
+  bool prediction = false;      // cand is one node judged against a group of control nodes
+};
+
+struct Comparison {
+  bool available = false;
+  double effect = 0;  // candidate - reference on the metric's scale
+  double se = 0;
+  double df = 0;
+  double lo = 0, hi = 0;  // one-sided `confidence` bounds each (a two-sided 2c-1 interval)
+  double p = 1;           // one-sided, H1: the candidate is worse
+  double mde = 0;         // worsening detectable at alpha with 80% power, on the scale
+  bool noise_assumed = false;
+  int n_ref = 0, n_cand = 0;
+  Verdict provisional = Verdict::kInconclusive;
+};
+
+Comparison Compare(const MetricDef& m, const std::vector<WindowStat>& ref,
+                   const std::vector<WindowStat>& cand, const CompareOptions& o);
+
+// The tolerance given as a user sees it (0.10 = +10%, or absolute) on the metric's scale.
+double ToleranceOnScale(const MetricDef& m, double tolerance);
+
+}  // namespace fwcanary::judge

@@ -1,0 +1,68 @@
+#pragma once
+// Judge: from samples to verdicts. The one function the controller and `fwcanary compare` call.
+//
+// For every node of the candidate, every phase, every operation class and every metric of the
+// table (harness/judge/metrics.h), the candidate is compared with its own baseline and, when
+// control nodes ran in the same time window, with them. A metric FAILs only when every
+// available comparison finds it worse beyond the tolerance and the worsening is significant
+// after Benjamini-Hochberg across all metrics x nodes x phases (so a noisy neighbour or a
+// time-of-day shift that also moved the baseline or the controls is not blamed on the
+// firmware). It PASSes when one comparison shows it within tolerance with confidence.
+// Lost or corrupt messages FAIL at once; a critical metric with no data in the candidate FAILs.
+//
+// Overall: FAIL if an integrity check or a critical metric fails, or if the score (100 x
+// (PASS + INCONCLUSIVE/2) / judged, weighted 2 for critical metrics) is below fail_below_score;
+// INCONCLUSIVE if a critical metric is inconclusive or the score is below pass_score; PASS
+// otherwise. Deterministic: no random numbers, the same input gives the same bytes.
+//
+// Thread safety: pure function.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "harness/judge/comparison.h"
+#include "harness/judge/samples.h"
+
+namespace fwcanary::judge {
+
+struct JudgeConfig {
+  std::map<std::string, double> tolerances;   // by metric name; defaults from the table
+  std::map<std::string, double> run_noise;    // by metric name: calibrated run-to-run noise
+  double alpha = 0.01;        // false-discovery rate for FAILs (Benjamini-Hochberg)
+  double confidence = 0.95;   // one-sided, for PASS and the reported intervals
+  double pass_score = 95;
+  double fail_below_score = 75;
+};
+
+struct MetricVerdict {
+  std::string node, phase, cls, metric;  // cls "" for per-node metrics
+  bool critical = false;
+  Verdict verdict = Verdict::kInconclusive;
+  Comparison vs_baseline, vs_control;
+  double p_adjusted = 1;
+  std::string window;    // the time span that drove it ("t=40-46s")
+  std::string sentence;  // one plain sentence of evidence
+};
+
+struct JudgeResult {
+  Verdict overall = Verdict::kInconclusive;
+  double score = 0;
+  std::string reason;  // the sentence behind the overall verdict
+  std::vector<MetricVerdict> metrics;
+  std::vector<std::string> integrity;  // one line per run with lost or corrupt messages
+  std::vector<std::string> notes;      // honesty: assumed noise, missing data, agent errors
+};
+
+struct JudgeInput {
+  std::vector<Run> baseline;
+  std::vector<Run> candidate;
+  std::vector<Run> control;  // other nodes, same time window as the candidate
+};
+
+JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg);
+
+// Exit code for an overall verdict: 0 PASS, 1 FAIL, 3 INCONCLUSIVE.
+int ExitCodeFor(Verdict v);
+
+}  // namespace fwcanary::judge

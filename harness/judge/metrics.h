@@ -1,0 +1,51 @@
+#pragma once
+// The metrics the judge knows, as one table (name, what it is measured over, direction, scale,
+// default tolerance, whether it is critical, and the run-to-run noise assumed when it cannot be
+// measured). tolerances in a scenario override the defaults by metric name.
+//
+// Scales: kLog compares ratios (effects are reported as +x%), kLog1p compares (1 + value)
+// ratios for counts that are often 0 (queue depth, drain seconds), kAbsolute compares
+// differences (error rate, in fractions: 0.001 = 0.1 percentage points).
+//
+// Thread safety: the table is immutable.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agents/records/records.h"
+
+namespace fwcanary::judge {
+
+enum class Direction { kHigherIsWorse, kLowerIsWorse };
+enum class Scale { kLog, kLog1p, kAbsolute };
+
+using IntervalSpan = std::vector<const IntervalRecord*>;
+
+struct MetricDef {
+  std::string name;
+  bool per_class;  // measured per operation class (deliver, retrieve, scan), else per node
+  Direction direction;
+  Scale scale;
+  double tolerance;        // a regression beyond this matters (on the metric's scale, see above)
+  bool critical;           // a FAIL fails the whole verdict (per-class: deliver/retrieve only)
+  double prior_run_noise;  // assumed sd of run-to-run differences on the transformed scale
+  std::string unit;        // for sentences: "ops/s", "us", "B", ...
+  // The metric over a span of intervals; nullopt when the span holds no data for it. Null for
+  // window-level metrics (drain_time), which have one value per window.
+  std::function<std::optional<double>(const IntervalSpan&, const std::string& cls)> over;
+  std::string help;
+};
+
+const std::vector<MetricDef>& Metrics();
+const MetricDef* FindMetric(const std::string& name);
+
+// value -> the metric's comparison scale, and back.
+double ToScale(Scale s, double v);
+double FromScale(Scale s, double x);
+
+// The classes judged per class, and which of them are critical.
+bool IsCriticalClass(const std::string& cls);
+
+}  // namespace fwcanary::judge

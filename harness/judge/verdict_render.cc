@@ -1,0 +1,94 @@
+#include "harness/judge/verdict_render.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "fwcanary/version.h"
+
+namespace fwcanary::judge {
+namespace {
+
+using nlohmann::json;
+
+// Rounded so the JSON is stable across platforms' last-digit differences.
+double R(double v) {
+  if (!std::isfinite(v)) return v > 0 ? 1e308 : -1e308;
+  return std::round(v * 1e6) / 1e6;
+}
+
+json ComparisonJson(const MetricDef& m, const Comparison& c) {
+  if (!c.available) return nullptr;
+  auto shown = [&](double x) {
+    return m.scale == Scale::kAbsolute ? R(x) : R(std::expm1(x));
+  };
+  return json{{"effect", shown(c.effect)},
+              {"low", shown(c.lo)},
+              {"high", shown(c.hi)},
+              {"p", R(c.p)},
+              {"df", R(c.df)},
+              {"detectable", shown(c.mde)},
+              {"runs_reference", c.n_ref},
+              {"runs_candidate", c.n_cand},
+              {"noise_assumed", c.noise_assumed},
+              {"provisional", VerdictName(c.provisional)}};
+}
+
+}  // namespace
+
+json ToJson(const JudgeResult& r, const JudgeConfig& cfg) {
+  json metrics = json::array();
+  for (const auto& v : r.metrics) {
+    const MetricDef& m = *FindMetric(v.metric);
+    metrics.push_back({{"node", v.node},
+                       {"phase", v.phase},
+                       {"class", v.cls},
+                       {"metric", v.metric},
+                       {"scale", m.scale == Scale::kAbsolute ? "absolute" : "ratio"},
+                       {"critical", v.critical},
+                       {"verdict", VerdictName(v.verdict)},
+                       {"p_adjusted", R(v.p_adjusted)},
+                       {"window", v.window},
+                       {"vs_baseline", ComparisonJson(m, v.vs_baseline)},
+                       {"vs_control", ComparisonJson(m, v.vs_control)},
+                       {"sentence", v.sentence}});
+  }
+  return json{{"judge_version", kJudgeJsonVersion},
+              {"tool_version", FWCANARY_VERSION},
+              {"verdict", VerdictName(r.overall)},
+              {"score", R(r.score)},
+              {"reason", r.reason},
+              {"alpha", cfg.alpha},
+              {"confidence", cfg.confidence},
+              {"integrity", r.integrity},
+              {"notes", r.notes},
+              {"metrics", metrics}};
+}
+
+std::string RenderTable(const JudgeResult& r, bool verbose) {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-12s %-8s %-9s %-21s %-13s %s\n", "VERDICT", "NODE",
+                "PHASE", "METRIC", "WINDOW", "EVIDENCE");
+  out += line;
+  int passes = 0;
+  for (const auto& v : r.metrics) {
+    if (v.verdict == Verdict::kPass && !verbose) {
+      ++passes;
+      continue;
+    }
+    std::string metric = (v.cls.empty() ? "" : v.cls + " ") + v.metric + (v.critical ? "*" : "");
+    std::snprintf(line, sizeof line, "%-12s %-8s %-9s %-21s %-13s %s\n",
+                  VerdictName(v.verdict), v.node.c_str(), v.phase.c_str(), metric.c_str(),
+                  v.window.c_str(), v.sentence.c_str());
+    out += line;
+  }
+  if (passes > 0) out += "(" + std::to_string(passes) + " metrics PASS; --verbose lists them)\n";
+  for (const auto& i : r.integrity) out += "INTEGRITY " + i + "\n";
+  for (const auto& n : r.notes) out += "note: " + n + "\n";
+  std::snprintf(line, sizeof line, "\n%s (score %.0f): ", VerdictName(r.overall), r.score);
+  out += line + r.reason + "\n";
+  out += "(* critical metric)\n";
+  return out;
+}
+
+}  // namespace fwcanary::judge
