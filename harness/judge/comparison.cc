@@ -39,8 +39,10 @@ std::vector<double> Values(const std::vector<WindowStat>& w) {
   return v;
 }
 
-// Noise of one side's mean. `half_prior`: this side's share of the assumed run-to-run noise.
-SideNoise Noise(const std::vector<WindowStat>& w, double half_prior_var) {
+// Noise of one side's mean. `half_run_var`: this side's share of the run-to-run noise, with
+// `run_df` its degrees of freedom (infinite when assumed).
+SideNoise Noise(const std::vector<WindowStat>& w, double half_run_var, double run_df,
+                bool run_measured) {
   SideNoise n;
   const double k = static_cast<double>(w.size());
   double within_df = 0;
@@ -51,12 +53,15 @@ SideNoise Noise(const std::vector<WindowStat>& w, double half_prior_var) {
     n.df = k - 1;
     return n;
   }
-  n.assumed = true;
-  n.var_of_mean = std::max(within, 0.0) + half_prior_var;
-  // Satterthwaite over the measured within part and the assumed (infinite-df) part.
-  n.df = within > 0 ? SatterthwaiteDf({within, half_prior_var}, {within_df, kInf}) : kInf;
+  n.assumed = !run_measured;
+  n.var_of_mean = std::max(within, 0.0) + half_run_var;
+  // Satterthwaite over the within part and the run-to-run part.
+  n.df = SatterthwaiteDf({std::max(within, 0.0), half_run_var}, {within_df, run_df});
+  if (within < 0 && !run_measured) n.df = kInf;
   return n;
 }
+
+void Finish(const MetricDef& m, const CompareOptions& o, double var, double df, Comparison* out);
 
 }  // namespace
 
@@ -93,11 +98,49 @@ Comparison Compare(const MetricDef& m, const std::vector<WindowStat>& ref,
     var = s2 * (1 + 1.0 / static_cast<double>(ref.size()));
     df = static_cast<double>(ref.size() - 1);
   } else {
-    SideNoise r = Noise(ref, prior_var / 2), k = Noise(cand, prior_var / 2);
+    bool measured = o.run_var >= 0;
+    double rv = measured ? o.run_var : prior_var;
+    double rdf = measured ? std::max(o.run_var_df, 1.0) : kInf;
+    SideNoise r = Noise(ref, rv / 2, rdf, measured), k = Noise(cand, rv / 2, rdf, measured);
     var = r.var_of_mean + k.var_of_mean;
     df = SatterthwaiteDf({r.var_of_mean, k.var_of_mean}, {r.df, k.df});
     c.noise_assumed = r.assumed || k.assumed;
   }
+  Finish(m, o, var, df, &c);
+  return c;
+}
+
+void RunVarianceFromControls(const ControlDiffs& k, double* var, double* df) {
+  double s2 = Variance(k.d);
+  double within = Mean(k.within);
+  *var = std::max(0.0, s2 - within);
+  *df = static_cast<double>(k.d.size() - 1);
+}
+
+Comparison CompareDiD(const MetricDef& m, const WindowStat& ref, const WindowStat& cand,
+                      const ControlDiffs& k, const CompareOptions& o) {
+  Comparison c;
+  c.available = true;
+  c.n_ref = static_cast<int>(k.d.size());
+  c.n_cand = 1;
+  c.effect = (cand.value - ref.value) - Mean(k.d);
+  const double kk = static_cast<double>(k.d.size());
+  // The canary's own difference (within + run-to-run) plus the uncertainty of the controls'
+  // mean difference, S^2 / k.
+  double run_var = 0, run_df = 0;
+  RunVarianceFromControls(k, &run_var, &run_df);
+  double w_ref = std::max(ref.within_var, 0.0), w_cand = std::max(cand.within_var, 0.0);
+  double s2k = Variance(k.d) / kk;
+  double var = w_ref + w_cand + run_var + s2k;
+  double df = SatterthwaiteDf({w_ref, w_cand, run_var, s2k},
+                              {ref.within_df, cand.within_df, run_df, kk - 1});
+  Finish(m, o, var, df, &c);
+  return c;
+}
+
+namespace {
+void Finish(const MetricDef& m, const CompareOptions& o, double var, double df, Comparison* out) {
+  Comparison& c = *out;
   c.se = std::sqrt(std::max(var, 1e-18));
   c.df = std::max(df, 1.0);
   const double sign = m.direction == Direction::kHigherIsWorse ? 1.0 : -1.0;
@@ -115,7 +158,8 @@ Comparison Compare(const MetricDef& m, const std::vector<WindowStat>& ref,
   } else {
     c.provisional = Verdict::kInconclusive;
   }
-  return c;
 }
+
+}  // namespace
 
 }  // namespace fwcanary::judge

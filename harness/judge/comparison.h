@@ -33,8 +33,21 @@ struct CompareOptions {
   double confidence = 0.95;     // one-sided, for the PASS bound and the reported interval
   double alpha = 0.01;          // for the detectable effect (the judge applies it after BH)
   double prior_run_noise = 0;   // sd of run-to-run differences assumed when not measurable
+  // Run-to-run variance of one window difference beyond its within-window noise, measured on
+  // control nodes (their candidate minus baseline windows); < 0 when not measured.
+  double run_var = -1;
+  double run_var_df = 0;
   bool prediction = false;      // cand is one node judged against a group of control nodes
 };
+
+// What control nodes that ran both windows say: their candidate-minus-baseline differences.
+struct ControlDiffs {
+  std::vector<double> d;       // per control node, on the metric's scale
+  std::vector<double> within;  // per control node: within-window variance of its difference
+};
+// Run-to-run variance of a difference beyond within noise (method of moments), and its df.
+// REQUIRES: at least two controls.
+void RunVarianceFromControls(const ControlDiffs& k, double* var, double* df);
 
 struct Comparison {
   bool available = false;
@@ -51,6 +64,12 @@ struct Comparison {
 
 Comparison Compare(const MetricDef& m, const std::vector<WindowStat>& ref,
                    const std::vector<WindowStat>& cand, const CompareOptions& o);
+
+// Difference in differences: (cand - ref) of the canary against the controls' mean difference,
+// which removes both the canary node's own offset and any shift all nodes saw (time of day, a
+// noisy neighbour). REQUIRES: k.d.size() >= 2, one window on each side.
+Comparison CompareDiD(const MetricDef& m, const WindowStat& ref, const WindowStat& cand,
+                      const ControlDiffs& k, const CompareOptions& o);
 
 // The tolerance given as a user sees it (0.10 = +10%, or absolute) on the metric's scale.
 double ToleranceOnScale(const MetricDef& m, double tolerance);

@@ -190,12 +190,39 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
           o.alpha = cfg.alpha;
           auto noise = cfg.run_noise.find(m.name);
           o.prior_run_noise = noise != cfg.run_noise.end() ? noise->second : m.prior_run_noise;
-          v.vs_baseline = Compare(m, b, c, o);
-          std::vector<WindowStat> k = Measure(m, control, phase, cls);
-          if (!k.empty()) {
-            CompareOptions ok = o;
-            ok.prediction = true;
-            v.vs_control = Compare(m, k, c, ok);
+          // Control nodes that ran both windows measure the run-to-run noise of a difference
+          // and the shift every node saw; without their baselines they are a level reference.
+          ControlDiffs diffs;
+          std::vector<WindowStat> k;
+          for (const Run* kr : control) {
+            const Window* kw = kr->FindWindow(phase);
+            if (kw == nullptr) continue;
+            auto ks = MeasureWindow(m, *kw, cls);
+            if (!ks) continue;
+            k.push_back(*ks);
+            for (const auto& br : in.baseline) {
+              if (br.node != kr->node) continue;
+              const Window* bw = br.FindWindow(phase);
+              auto bs = bw ? MeasureWindow(m, *bw, cls) : std::nullopt;
+              if (!bs) continue;
+              diffs.d.push_back(ks->value - bs->value);
+              diffs.within.push_back(std::max(ks->within_var, 0.0) + std::max(bs->within_var, 0.0));
+              break;
+            }
+          }
+          if (diffs.d.size() >= 2 && b.size() == 1 && c.size() == 1) {
+            CompareOptions measured = o;
+            RunVarianceFromControls(diffs, &measured.run_var, &measured.run_var_df);
+            v.vs_baseline = Compare(m, b, c, measured);
+            v.vs_control = CompareDiD(m, b.front(), c.front(), diffs, o);
+            v.vs_control_is_did = true;
+          } else {
+            v.vs_baseline = Compare(m, b, c, o);
+            if (!k.empty()) {
+              CompareOptions ok = o;
+              ok.prediction = true;
+              v.vs_control = Compare(m, k, c, ok);
+            }
           }
           v.window = DrivingWindow(m, c, Mean([&] {
                                      std::vector<double> x;
@@ -214,11 +241,17 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
   for (std::size_t i = 0; i < res.metrics.size(); ++i) {
     auto& v = res.metrics[i];
     if (!v.vs_baseline.available) continue;
+    // FAIL needs every comparison to blame the candidate. PASS needs the best-controlled
+    // comparison to clear it: the difference in differences when control nodes ran both
+    // windows (it removes what every node saw), else every comparison available.
     bool all_fail = v.vs_baseline.provisional == Verdict::kFail &&
                     (!v.vs_control.available || v.vs_control.provisional == Verdict::kFail);
-    bool any_pass = v.vs_baseline.provisional == Verdict::kPass ||
-                    (v.vs_control.available && v.vs_control.provisional == Verdict::kPass);
-    v.verdict = all_fail ? Verdict::kFail : any_pass ? Verdict::kPass : Verdict::kInconclusive;
+    bool did = v.vs_control.available && v.vs_control.n_cand == 1 && !v.vs_baseline.noise_assumed &&
+               v.vs_control_is_did;
+    bool pass = did ? v.vs_control.provisional == Verdict::kPass
+                    : v.vs_baseline.provisional == Verdict::kPass &&
+                          (!v.vs_control.available || v.vs_control.provisional == Verdict::kPass);
+    v.verdict = all_fail ? Verdict::kFail : pass ? Verdict::kPass : Verdict::kInconclusive;
     // Intersection-union: the worsening is shown only if every comparison shows it.
     double pv = v.vs_baseline.p;
     if (v.vs_control.available) pv = std::max(pv, v.vs_control.p);

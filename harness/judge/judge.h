@@ -7,7 +7,9 @@
 // available comparison finds it worse beyond the tolerance and the worsening is significant
 // after Benjamini-Hochberg across all metrics x nodes x phases (so a noisy neighbour or a
 // time-of-day shift that also moved the baseline or the controls is not blamed on the
-// firmware). It PASSes when one comparison shows it within tolerance with confidence.
+// firmware). It PASSes when the best-controlled comparison shows it within tolerance with
+// confidence: the difference in differences against control nodes that ran both windows
+// (their spread also measures the run-to-run noise), else every available comparison.
 // Lost or corrupt messages FAIL at once; a critical metric with no data in the candidate FAILs.
 //
 // Overall: FAIL if an integrity check or a critical metric fails, or if the score (100 x
@@ -40,6 +42,7 @@ struct MetricVerdict {
   bool critical = false;
   Verdict verdict = Verdict::kInconclusive;
   Comparison vs_baseline, vs_control;
+  bool vs_control_is_did = false;  // vs_control is a difference in differences
   double p_adjusted = 1;
   std::string window;    // the time span that drove it ("t=40-46s")
   std::string sentence;  // one plain sentence of evidence

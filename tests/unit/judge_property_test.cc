@@ -1,0 +1,104 @@
+// The judge against synthetic runs with realistic noise (AR(1) rho 0.9 inside runs, a time
+// offset every node shares, per-run and per-node offsets; see judge_synthetic.h) at the default
+// run length (a 10-minute steady window, a canary and 4 control nodes, each with a baseline and
+// a candidate window): how often it cries wolf on A/A, and how often a real regression passes.
+// "Detected" means the rollout does not proceed: FAIL or INCONCLUSIVE (the FAIL share is
+// printed too). Fixed seeds: the counts are the same on every run.
+#include <catch2/catch.hpp>
+
+#include "harness/judge/judge.h"
+#include "tests/unit/judge_synthetic.h"
+
+namespace fwcanary::judge {
+namespace {
+
+struct Tally {
+  int pass = 0, fail = 0, inconclusive = 0;
+  void Add(Verdict v) {
+    if (v == Verdict::kPass) ++pass;
+    if (v == Verdict::kFail) ++fail;
+    if (v == Verdict::kInconclusive) ++inconclusive;
+  }
+  int total() const { return pass + fail + inconclusive; }
+};
+
+const MetricVerdict* Find(const JudgeResult& r, const std::string& metric) {
+  for (const auto& v : r.metrics) {
+    if (v.cls == "deliver" && v.metric == metric && v.node == "node-1") return &v;
+  }
+  return nullptr;
+}
+
+// Judges `n` synthetic canary cases; tallies the deliver p99, throughput and overall verdicts.
+void Run(int n, uint64_t seed0, double lat_shift, double tp_shift, Tally* p99, Tally* tp,
+         Tally* overall) {
+  testing::SyntheticNoise noise;
+  JudgeConfig cfg;
+  for (int i = 0; i < n; ++i) {
+    auto c = testing::SyntheticCanary(4, lat_shift, tp_shift, noise, seed0 + static_cast<uint64_t>(i));
+    JudgeResult r = Judge({c.baseline, c.candidate, c.control}, cfg);
+    const MetricVerdict* a = Find(r, "p99");
+    const MetricVerdict* b = Find(r, "throughput");
+    REQUIRE(a != nullptr);
+    REQUIRE(b != nullptr);
+    p99->Add(a->verdict);
+    tp->Add(b->verdict);
+    overall->Add(r.overall);
+  }
+}
+
+TEST_CASE("judge property: A/A with autocorrelated noise rarely fails and is rarely inconclusive") {
+  Tally p99, tp, overall;
+  Run(300, 1000, 0, 0, &p99, &tp, &overall);
+  INFO("p99: " << p99.pass << " pass, " << p99.fail << " fail, " << p99.inconclusive
+               << " inconclusive; throughput: " << tp.pass << "/" << tp.fail << "/"
+               << tp.inconclusive << "; overall: " << overall.pass << "/" << overall.fail << "/"
+               << overall.inconclusive);
+  CHECK(p99.fail <= 3);  // <= 1% of 300
+  CHECK(tp.fail <= 3);
+  CHECK(overall.fail <= 3);
+  CHECK(p99.inconclusive <= 30);  // <= 10%
+  CHECK(tp.inconclusive <= 30);
+}
+
+TEST_CASE("judge property: a 10% p99 increase is caught at least 80% of the time") {
+  Tally p99, tp, overall;
+  Run(100, 5000, 0.10, 0, &p99, &tp, &overall);
+  INFO("p99: " << p99.pass << " pass, " << p99.fail << " fail, " << p99.inconclusive
+               << " inconclusive");
+  CHECK(p99.fail + p99.inconclusive >= 80);
+}
+
+TEST_CASE("judge property: a 5% throughput drop is caught at least 80% of the time") {
+  Tally p99, tp, overall;
+  Run(100, 9000, 0, -0.05, &p99, &tp, &overall);
+  INFO("throughput: " << tp.pass << " pass, " << tp.fail << " fail, " << tp.inconclusive
+                      << " inconclusive");
+  CHECK(tp.fail + tp.inconclusive >= 80);
+}
+
+TEST_CASE("judge property: a 30% p99 increase FAILs outright") {
+  Tally p99, tp, overall;
+  Run(50, 13000, 0.30, 0, &p99, &tp, &overall);
+  INFO("p99: " << p99.pass << " pass, " << p99.fail << " fail, " << p99.inconclusive
+               << " inconclusive");
+  CHECK(p99.fail >= 45);
+  CHECK(overall.fail >= 45);
+}
+
+TEST_CASE("judge property: the same input gives the same verdict bytes") {
+  testing::SyntheticNoise noise;
+  auto c = testing::SyntheticCanary(3, 0.2, 0, noise, 42);
+  auto d = testing::SyntheticCanary(3, 0.2, 0, noise, 42);
+  JudgeConfig cfg;
+  JudgeResult a = Judge({c.baseline, c.candidate, c.control}, cfg);
+  JudgeResult b = Judge({d.baseline, d.candidate, d.control}, cfg);
+  REQUIRE(a.metrics.size() == b.metrics.size());
+  for (std::size_t i = 0; i < a.metrics.size(); ++i) {
+    CHECK(a.metrics[i].sentence == b.metrics[i].sentence);
+  }
+  CHECK(a.reason == b.reason);
+}
+
+}  // namespace
+}  // namespace fwcanary::judge

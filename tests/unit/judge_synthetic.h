@@ -1,0 +1,43 @@
+#pragma once
+// Synthetic agent runs with realistic noise, for the judge's property tests and bench/judge:
+// latency and throughput levels follow an AR(1) process inside a run (a slow spell lasts
+// seconds), each run has its own offset, each node its own persistent offset, and every
+// operation's latency is lognormal around the level. Seeded: the same seed gives the same runs.
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "harness/judge/samples.h"
+
+namespace fwcanary::judge::testing {
+
+struct SyntheticNoise {
+  int intervals = 600;        // 1 s intervals per window: the default steady phase, 10 minutes
+  double ops_per_s = 50;      // deliveries per second
+  double rho = 0.9;           // AR(1) coefficient of the level from one interval to the next
+  double latent_sd = 0.05;    // stationary sd of the log latency level inside a run
+  double tp_latent_sd = 0.02; // stationary sd of the log throughput level inside a run
+  double time_sd = 0.04;      // sd of what every node sees in one time window (host load)
+  double run_sd = 0.01;       // sd of a window's own, node-specific offset (log scale)
+  double node_sd = 0.05;      // sd of a node's persistent offset (log scale)
+  double op_sigma = 0.5;      // sd of one operation's log latency around the level
+  double base_us = 2000;      // median latency
+};
+
+// One window of node `node`: phase "steady", deliver ops only.
+Run SyntheticRun(const std::string& node, double node_offset, double time_offset,
+                 double latency_shift,
+                 double throughput_shift, const SyntheticNoise& n, std::mt19937_64& rng);
+
+// A canary judgment: node-1 (the canary) and `controls` control nodes, each with a baseline and
+// a candidate window; the canary's candidate carries the shifts (+0.10 = 10% slower; -0.05 =
+// 5% less throughput).
+struct CanaryCase {
+  std::vector<Run> baseline, candidate, control;
+};
+CanaryCase SyntheticCanary(int controls, double latency_shift, double throughput_shift,
+                           const SyntheticNoise& n, uint64_t seed);
+
+}  // namespace fwcanary::judge::testing
