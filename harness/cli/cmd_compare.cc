@@ -4,6 +4,7 @@
 
 #include "common/exit_status.h"
 #include "harness/cli/commands.h"
+#include "harness/judge/calibration.h"
 #include "harness/judge/judge.h"
 #include "harness/judge/verdict_render.h"
 
@@ -12,6 +13,7 @@ namespace {
 
 struct CompareArgs {
   std::vector<std::string> positional, baseline, candidate, control, tolerances;
+  std::string noise;
   bool json = false;
   bool verbose = false;
   judge::JudgeConfig cfg;
@@ -58,6 +60,12 @@ int RunCompare(CompareArgs& a) {
       return kExitError;
     }
   }
+  if (!a.noise.empty()) {
+    if (Status s = judge::LoadNoise(a.noise, &a.cfg); !s.ok()) {
+      std::fprintf(stderr, "fwcanary compare: --noise %s\n", s.message().c_str());
+      return kExitError;
+    }
+  }
   judge::JudgeInput in;
   if (!Load(a.baseline, a.load, &in.baseline) || !Load(a.candidate, a.load, &in.candidate) ||
       !Load(a.control, a.load, &in.control)) {
@@ -77,13 +85,18 @@ int RunCompare(CompareArgs& a) {
 std::function<int()> SetupCompare(CLI::App& app) {
   auto a = std::make_shared<CompareArgs>();
   app.add_option("runs", a->positional, "BASELINE CANDIDATE (files or run directories)");
-  app.add_option("--baseline", a->baseline, "a baseline run (repeatable)");
-  app.add_option("--candidate", a->candidate, "a candidate run (repeatable)");
-  app.add_option("--control", a->control, "a control node's run in the candidate's time window");
-  app.add_option("--tolerance", a->tolerances, "METRIC=VALUE, e.g. p99=0.10 (repeatable)");
+  app.add_option("--baseline", a->baseline, "a baseline run (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--candidate", a->candidate, "a candidate run (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--control", a->control, "a control node's run in the candidate's time window")
+      ->allow_extra_args(false);
+  app.add_option("--tolerance", a->tolerances, "METRIC=VALUE, e.g. p99=0.10 (repeatable)")
+      ->allow_extra_args(false);
   app.add_option("--alpha", a->cfg.alpha, "false-discovery rate for FAILs")->check(
       CLI::Range(1e-6, 0.5));
   app.add_option("--warmup-s", a->load.warmup_s, "seconds dropped at the start of each run");
+  app.add_option("--noise", a->noise, "calibration JSON from `fwcanary calibrate --out`");
   app.add_flag("--json", a->json, "machine-readable verdict");
   app.add_flag("--verbose", a->verbose, "list every metric, PASSes too");
   app.footer(

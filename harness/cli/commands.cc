@@ -9,6 +9,8 @@ const std::vector<Command>& Commands() {
   static const std::vector<Command> t = {
       {"compare", "judge candidate runs against baseline runs (agent records or fio JSON)",
        SetupCompare},
+      {"calibrate", "A/A: noise per metric from repeated runs of the same firmware, and the "
+                    "smallest regression they let a comparison see", SetupCalibrate},
   };
   return t;
 }

@@ -101,10 +101,20 @@ Comparison Compare(const MetricDef& m, const std::vector<WindowStat>& ref,
     bool measured = o.run_var >= 0;
     double rv = measured ? o.run_var : prior_var;
     double rdf = measured ? std::max(o.run_var_df, 1.0) : kInf;
-    SideNoise r = Noise(ref, rv / 2, rdf, measured), k = Noise(cand, rv / 2, rdf, measured);
-    var = r.var_of_mean + k.var_of_mean;
-    df = SatterthwaiteDf({r.var_of_mean, k.var_of_mean}, {r.df, k.df});
-    c.noise_assumed = r.assumed || k.assumed;
+    double pdf = 0;
+    double paired = ref.size() == 1 && cand.size() == 1
+                        ? PairedWithinVar(ref.front(), cand.front(), &pdf)
+                        : -1;
+    if (paired >= 0) {
+      var = paired + rv;
+      df = SatterthwaiteDf({paired, rv}, {pdf, rdf});
+      c.noise_assumed = !measured;
+    } else {
+      SideNoise r = Noise(ref, rv / 2, rdf, measured), k = Noise(cand, rv / 2, rdf, measured);
+      var = r.var_of_mean + k.var_of_mean;
+      df = SatterthwaiteDf({r.var_of_mean, k.var_of_mean}, {r.df, k.df});
+      c.noise_assumed = r.assumed || k.assumed;
+    }
   }
   Finish(m, o, var, df, &c);
   return c;
@@ -125,15 +135,19 @@ Comparison CompareDiD(const MetricDef& m, const WindowStat& ref, const WindowSta
   c.n_cand = 1;
   c.effect = (cand.value - ref.value) - Mean(k.d);
   const double kk = static_cast<double>(k.d.size());
-  // The canary's own difference (within + run-to-run) plus the uncertainty of the controls'
-  // mean difference, S^2 / k.
+  // Random effects: each difference is within-window noise plus a run-to-run part. The
+  // canary's own difference carries both; the controls' mean difference carries their within
+  // noise / k and the run-to-run part / k. Only the run-to-run part has just k - 1 degrees of
+  // freedom; the within parts are known from many blocks.
   double run_var = 0, run_df = 0;
   RunVarianceFromControls(k, &run_var, &run_df);
-  double w_ref = std::max(ref.within_var, 0.0), w_cand = std::max(cand.within_var, 0.0);
-  double s2k = Variance(k.d) / kk;
-  double var = w_ref + w_cand + run_var + s2k;
-  double df = SatterthwaiteDf({w_ref, w_cand, run_var, s2k},
-                              {ref.within_df, cand.within_df, run_df, kk - 1});
+  double own_df = 0;
+  double own = std::max(PairedWithinVar(ref, cand, &own_df), 0.0);
+  double w_ctrl = Mean(k.within) / kk;
+  double run = run_var * (1 + 1 / kk);
+  double var = own + run + w_ctrl;
+  double ctrl_df = std::max(1.0, kk * (BlockCount(cand.intervals) - 1));
+  double df = SatterthwaiteDf({own, run, w_ctrl}, {own_df, run_df, ctrl_df});
   Finish(m, o, var, df, &c);
   return c;
 }

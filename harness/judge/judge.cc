@@ -38,12 +38,13 @@ std::string TwoDigits(double v) {
 }
 
 std::vector<WindowStat> Measure(const MetricDef& m, const std::vector<const Run*>& runs,
-                                const std::string& phase, const std::string& cls) {
+                                const std::string& phase, const std::string& cls,
+                                HistogramCache* cache) {
   std::vector<WindowStat> out;
   for (const Run* r : runs) {
     const Window* w = r->FindWindow(phase);
     if (w == nullptr) continue;
-    if (auto s = MeasureWindow(m, *w, cls)) out.push_back(*s);
+    if (auto s = MeasureWindow(m, *w, cls, cache)) out.push_back(*s);
   }
   return out;
 }
@@ -89,8 +90,9 @@ std::string Sentence(const MetricDef& m, const MetricVerdict& v) {
                   "] vs baseline";
   if (v.vs_control.available) s += " and " + Percent(m, v.vs_control.effect) + " vs control";
   s += " during " + v.phase + " on " + v.node;
-  s += " (p=" + TwoDigits(v.p_adjusted) + ", detectable " +
-       Percent(m, v.vs_baseline.mde) + ")";
+  // The smallest worsening this data could detect, shown in the worse direction.
+  double mde = m.direction == Direction::kHigherIsWorse ? v.vs_baseline.mde : -v.vs_baseline.mde;
+  s += " (p=" + TwoDigits(v.p_adjusted) + ", detectable " + Percent(m, mde) + ")";
   if (v.vs_baseline.noise_assumed) s += "; one run per side: run-to-run noise assumed";
   return s;
 }
@@ -141,6 +143,7 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
 
   std::vector<const Run*> control;
   for (const auto& r : in.control) control.push_back(&r);
+  HistogramCache cache;
 
   for (const auto& node : cand_nodes) {
     std::vector<const Run*> base, cand;
@@ -167,8 +170,8 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
           classes.push_back("");
         }
         for (const auto& cls : classes) {
-          std::vector<WindowStat> b = Measure(m, base, phase, cls);
-          std::vector<WindowStat> c = Measure(m, cand, phase, cls);
+          std::vector<WindowStat> b = Measure(m, base, phase, cls, &cache);
+          std::vector<WindowStat> c = Measure(m, cand, phase, cls, &cache);
           if (b.empty()) continue;  // nothing to compare against (e.g. no scans in the mix)
           MetricVerdict v;
           v.node = node;
@@ -197,16 +200,17 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
           for (const Run* kr : control) {
             const Window* kw = kr->FindWindow(phase);
             if (kw == nullptr) continue;
-            auto ks = MeasureWindow(m, *kw, cls);
+            auto ks = MeasureWindow(m, *kw, cls, &cache);
             if (!ks) continue;
             k.push_back(*ks);
             for (const auto& br : in.baseline) {
               if (br.node != kr->node) continue;
               const Window* bw = br.FindWindow(phase);
-              auto bs = bw ? MeasureWindow(m, *bw, cls) : std::nullopt;
+              auto bs = bw ? MeasureWindow(m, *bw, cls, &cache) : std::nullopt;
               if (!bs) continue;
               diffs.d.push_back(ks->value - bs->value);
-              diffs.within.push_back(std::max(ks->within_var, 0.0) + std::max(bs->within_var, 0.0));
+              double pdf = 0;
+              diffs.within.push_back(std::max(PairedWithinVar(*bs, *ks, &pdf), 0.0));
               break;
             }
           }

@@ -36,6 +36,7 @@ struct MetricDef {
   // window-level metrics (drain_time), which have one value per window.
   std::function<std::optional<double>(const IntervalSpan&, const std::string& cls)> over;
   std::string help;
+  double quantile = -1;  // latency quantiles: which one (the judge shares merged histograms)
 };
 
 const std::vector<MetricDef>& Metrics();

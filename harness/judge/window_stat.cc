@@ -8,9 +8,86 @@ namespace fwcanary::judge {
 
 int BlockCount(int n) { return std::min(10, n / 2); }
 
+namespace {
+double BatchVariance(const std::vector<double>& values) {
+  double r = std::clamp(Lag1Autocorrelation(values), 0.0, 0.8);
+  return Variance(values) / static_cast<double>(values.size()) * (1 + r) / (1 - r);
+}
+}  // namespace
+
+double PairedWithinVar(const WindowStat& a, const WindowStat& b, double* df) {
+  if (a.blocks.size() >= 2 && a.blocks.size() == b.blocks.size()) {
+    std::vector<double> d;
+    for (std::size_t i = 0; i < a.blocks.size(); ++i) {
+      d.push_back(b.blocks[i].second - a.blocks[i].second);
+    }
+    *df = static_cast<double>(d.size() - 1);
+    return BatchVariance(d);
+  }
+  if (a.within_var < 0 || b.within_var < 0) {
+    *df = 0;
+    return -1;
+  }
+  *df = a.within_df + b.within_df;
+  return a.within_var + b.within_var;
+}
+
+namespace {
+
+const BlockHistograms& Histograms(const Window& w, const std::string& cls, HistogramCache* cache,
+                                  BlockHistograms* local) {
+  BlockHistograms* h = local;
+  if (cache != nullptr) {
+    auto [it, fresh] = cache->try_emplace({&w, cls});
+    if (!fresh) return it->second;
+    h = &it->second;
+  }
+  const int n = static_cast<int>(w.intervals.size());
+  const int blocks = BlockCount(n);
+  for (int b = 0; b < std::max(blocks, 1); ++b) {
+    std::size_t lo = blocks < 2 ? 0 : static_cast<std::size_t>(n * b / blocks);
+    std::size_t hi = blocks < 2 ? w.intervals.size() : static_cast<std::size_t>(n * (b + 1) / blocks);
+    LatencyHistogram bh;
+    for (std::size_t i = lo; i < hi; ++i) {
+      auto it = w.intervals[i].ops.find(cls);
+      if (it != w.intervals[i].ops.end()) bh.Merge(it->second.hist);
+    }
+    h->all.Merge(bh);
+    h->t_begin.push_back(w.intervals[lo].t - w.intervals[lo].dt);
+    h->blocks.push_back(std::move(bh));
+  }
+  if (blocks < 2) h->blocks.clear();
+  return *h;
+}
+
+}  // namespace
+
 std::optional<WindowStat> MeasureWindow(const MetricDef& m, const Window& w,
-                                        const std::string& cls) {
+                                        const std::string& cls, HistogramCache* cache) {
   WindowStat s;
+  if (m.quantile >= 0 && !w.intervals.empty()) {
+    BlockHistograms local;
+    const BlockHistograms& h = Histograms(w, cls, cache, &local);
+    if (h.all.count() == 0) return std::nullopt;
+    s.value = ToScale(m.scale, h.all.Quantile(m.quantile));
+    s.intervals = static_cast<int>(w.intervals.size());
+    s.t_begin = w.intervals.front().t - w.intervals.front().dt;
+    s.t_end = w.intervals.back().t;
+    std::vector<double> values;
+    for (std::size_t b = 0; b < h.blocks.size(); ++b) {
+      if (h.blocks[b].count() == 0) continue;
+      double x = ToScale(m.scale, h.blocks[b].Quantile(m.quantile));
+      values.push_back(x);
+      s.blocks.push_back({h.t_begin[b], x});
+    }
+    if (values.size() < 2) {
+      s.within_var = -1;
+      return s;
+    }
+    s.within_var = BatchVariance(values);
+    s.within_df = static_cast<double>(values.size() - 1);
+    return s;
+  }
   if (m.over == nullptr) {  // window-level metric: drain_time
     if (!w.drain || !w.drain_time_s) return std::nullopt;
     s.value = ToScale(m.scale, *w.drain_time_s);
@@ -55,8 +132,7 @@ std::optional<WindowStat> MeasureWindow(const MetricDef& m, const Window& w,
     s.within_var = -1;
     return s;
   }
-  double r = std::clamp(Lag1Autocorrelation(values), 0.0, 0.8);
-  s.within_var = Variance(values) / static_cast<double>(values.size()) * (1 + r) / (1 - r);
+  s.within_var = BatchVariance(values);
   s.within_df = static_cast<double>(values.size() - 1);
   return s;
 }

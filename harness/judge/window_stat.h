@@ -9,6 +9,7 @@
 //
 // Thread safety: pure functions.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,12 +28,29 @@ struct WindowStat {
   std::vector<std::pair<double, double>> blocks;  // (t_begin, value on scale) per block
 };
 
+// Within-window variance of (b.value - a.value). When both windows were cut into the same
+// number of blocks, block i of one is paired with block i of the other: with the same seed on
+// both sides (the agent's arrivals and sizes are then identical) the shared workload noise
+// cancels, and without it the paired variance is just the sum. Returns the variance and sets
+// `df`; -1 when unknown.
+double PairedWithinVar(const WindowStat& a, const WindowStat& b, double* df);
+
 // Blocks used for a window of n intervals: up to 10, at least 2 intervals each.
 int BlockCount(int n);
 
+// Merged latency histograms of one window's blocks for one class, shared by the quantile
+// metrics (p50, p99, p999) so each interval's histogram is merged once, not six times.
+struct BlockHistograms {
+  std::vector<LatencyHistogram> blocks;
+  std::vector<double> t_begin;
+  LatencyHistogram all;
+};
+using HistogramCache = std::map<std::pair<const Window*, std::string>, BlockHistograms>;
+
 // The metric over a window (class `cls` for per-class metrics); nullopt when the window has no
-// data for it.
+// data for it. `cache` (optional) keeps merged histograms between quantile metrics.
 std::optional<WindowStat> MeasureWindow(const MetricDef& m, const Window& w,
-                                        const std::string& cls);
+                                        const std::string& cls,
+                                        HistogramCache* cache = nullptr);
 
 }  // namespace fwcanary::judge

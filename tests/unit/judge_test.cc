@@ -1,0 +1,114 @@
+// The judge's rules on small, hand-made inputs: integrity, missing data, direction, tolerance,
+// and the difference in differences that keeps a shift every node saw from being blamed.
+#include <catch2/catch.hpp>
+
+#include "harness/judge/judge.h"
+#include "harness/judge/verdict_render.h"
+#include "tests/unit/judge_synthetic.h"
+
+namespace fwcanary::judge {
+namespace {
+
+const MetricVerdict* Find(const JudgeResult& r, const std::string& cls, const std::string& metric,
+                          const std::string& node = "node-1") {
+  for (const auto& v : r.metrics) {
+    if (v.cls == cls && v.metric == metric && v.node == node) return &v;
+  }
+  return nullptr;
+}
+
+TEST_CASE("judge: a lost message fails the verdict whatever the statistics say") {
+  testing::SyntheticNoise n;
+  n.intervals = 60;
+  auto c = testing::SyntheticCanary(3, 0, 0, n, 7);
+  c.candidate[0].lost = {"m-000042"};
+  JudgeResult r = Judge({c.baseline, c.candidate, c.control}, JudgeConfig{});
+  CHECK(r.overall == Verdict::kFail);
+  CHECK(r.reason.find("1 lost") != std::string::npos);
+  CHECK(r.reason.find("m-000042") != std::string::npos);
+}
+
+TEST_CASE("judge: a critical class with no data in the candidate fails") {
+  testing::SyntheticNoise n;
+  n.intervals = 60;
+  auto c = testing::SyntheticCanary(3, 0, 0, n, 8);
+  // Retrieval stopped working on the canary: POP fails while delivery looks fine.
+  for (auto& r : c.baseline) {
+    for (auto& iv : r.windows[0].intervals) iv.ops["retrieve"] = iv.ops["deliver"];
+  }
+  for (auto& r : c.control) {
+    for (auto& iv : r.windows[0].intervals) iv.ops["retrieve"] = iv.ops["deliver"];
+  }
+  JudgeResult r = Judge({c.baseline, c.candidate, c.control}, JudgeConfig{});
+  const MetricVerdict* v = Find(r, "retrieve", "p99");
+  REQUIRE(v != nullptr);
+  CHECK(v->verdict == Verdict::kFail);
+  CHECK(v->sentence.find("no data") != std::string::npos);
+  CHECK(r.overall == Verdict::kFail);
+}
+
+TEST_CASE("judge: a shift every node saw is not blamed on the canary") {
+  testing::SyntheticNoise n;
+  n.time_sd = 0;
+  // Everything got 40% slower in the candidate window: the canary and all controls alike.
+  testing::SyntheticNoise shifted = n;
+  shifted.base_us = n.base_us * 1.4;
+  std::mt19937_64 rng(99);
+  std::vector<Run> candidate = {testing::SyntheticRun("node-1", 0, 0, 0, 0, shifted, rng)};
+  std::vector<Run> control;
+  for (int i = 2; i <= 5; ++i) {
+    control.push_back(testing::SyntheticRun("node-" + std::to_string(i), 0, 0, 0, 0, shifted, rng));
+  }
+  std::vector<Run> baseline;
+  for (int i = 1; i <= 5; ++i) {
+    baseline.push_back(testing::SyntheticRun("node-" + std::to_string(i), 0, 0, 0, 0, n, rng));
+  }
+  JudgeResult r = Judge({baseline, candidate, control}, JudgeConfig{});
+  const MetricVerdict* v = Find(r, "deliver", "p99");
+  REQUIRE(v != nullptr);
+  CHECK(v->vs_baseline.effect > std::log(1.3));  // the canary alone looks 40% slower ...
+  CHECK(v->vs_baseline.provisional == Verdict::kFail);
+  CHECK(v->verdict != Verdict::kFail);           // ... but so did every control
+  CHECK(r.overall != Verdict::kFail);
+}
+
+TEST_CASE("judge: one run per side is honest about the noise it cannot measure") {
+  testing::SyntheticNoise n;
+  std::mt19937_64 rng(5);
+  std::vector<Run> a = {testing::SyntheticRun("node-1", 0, 0, 0, 0, n, rng)};
+  std::vector<Run> b = {testing::SyntheticRun("node-1", 0, 0, 0, 0, n, rng)};
+  JudgeResult r = Judge({a, b, {}}, JudgeConfig{});
+  const MetricVerdict* v = Find(r, "deliver", "p99");
+  REQUIRE(v != nullptr);
+  CHECK(v->vs_baseline.noise_assumed);
+  CHECK(v->verdict != Verdict::kFail);
+  CHECK(v->sentence.find("run-to-run noise assumed") != std::string::npos);
+  bool noted = false;
+  for (const auto& note : r.notes) noted = noted || note.find("calibrate") != std::string::npos;
+  CHECK(noted);
+  // A large regression still shows through the assumed noise.
+  testing::SyntheticNoise slow = n;
+  slow.base_us *= 2;
+  std::vector<Run> c = {testing::SyntheticRun("node-1", 0, 0, 0, 0, slow, rng)};
+  JudgeResult r2 = Judge({a, c, {}}, JudgeConfig{});
+  CHECK(Find(r2, "deliver", "p99")->verdict == Verdict::kFail);
+  CHECK(r2.overall == Verdict::kFail);
+  CHECK(ExitCodeFor(r2.overall) == 1);
+}
+
+TEST_CASE("judge: tolerances come from the config by metric name") {
+  testing::SyntheticNoise n;
+  auto c = testing::SyntheticCanary(4, 0.30, 0, n, 11);
+  JudgeConfig loose;
+  loose.tolerances["p99"] = 1.0;  // +100% allowed
+  JudgeResult r = Judge({c.baseline, c.candidate, c.control}, loose);
+  CHECK(Find(r, "deliver", "p99")->verdict == Verdict::kPass);
+  JudgeResult strict = Judge({c.baseline, c.candidate, c.control}, JudgeConfig{});
+  CHECK(Find(strict, "deliver", "p99")->verdict == Verdict::kFail);
+  nlohmann::json j = ToJson(strict, JudgeConfig{});
+  CHECK(j["judge_version"] == kJudgeJsonVersion);
+  CHECK(j["verdict"] == "FAIL");
+}
+
+}  // namespace
+}  // namespace fwcanary::judge
