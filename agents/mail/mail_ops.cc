@@ -88,7 +88,8 @@ MailOps::MailOps(const WorkloadSpec& spec, std::string root, std::string run_id,
       run_id_(std::move(run_id)),
       store_(store),
       sizes_(spec.size),
-      users_(spec.users, spec.user_skew) {}
+      users_(spec.users, spec.user_skew),
+      fs_space_(root_, std::chrono::milliseconds(50)) {}
 
 MailOps::~MailOps() {
   for (int fd : new_dir_fds_) {
@@ -357,22 +358,13 @@ Status MailOps::Verify(const StoredMessage& m) const {
 
 SpaceSample MailOps::SampleSpace() const {
   SpaceSample s = store_.Totals();
-  FillFilesystemSpace(root_, s);
+  fs_space_.Fill(s);
   return s;
 }
 
-bool MailOps::HasFreeSpace() {
+bool MailOps::HasFreeSpace() const {
   if (spec_.queue_minfree_bytes == 0) return true;
-  int64_t now = Clock::now().time_since_epoch().count();
-  int64_t last = free_checked_ns_.load(std::memory_order_relaxed);
-  if (now - last > 50'000'000 &&
-      free_checked_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
-    struct statvfs vfs {};
-    if (::statvfs(root_.c_str(), &vfs) == 0) {
-      has_free_ = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize >= spec_.queue_minfree_bytes;
-    }
-  }
-  return has_free_.load(std::memory_order_relaxed);
+  return fs_space_.free_bytes() >= spec_.queue_minfree_bytes;
 }
 
 }  // namespace fwcanary

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "agents/fs_space.h"
 #include "agents/mail/distributions.h"
 #include "agents/mail/mail_store.h"
 #include "agents/spec/workload_spec.h"
@@ -67,10 +68,11 @@ class MailOps {
   // Reads back one stored message and checks it: OK, NotFound (lost), Corruption, IOError.
   Status Verify(const StoredMessage& m) const;
 
-  // Space as statvfs reports it for the work directory's filesystem.
+  // Space of the stored messages, and of the work directory's filesystem as statvfs last
+  // reported it (sampled every 50 ms on its own thread: never blocks on a hung storage).
   SpaceSample SampleSpace() const;
-  // False when free space is below queue_minfree_bytes (statvfs at most every 50 ms).
-  bool HasFreeSpace();
+  // False when free space is below queue_minfree_bytes (the latest statvfs sample).
+  bool HasFreeSpace() const;
 
  private:
   OpOutcome DeliverToMailbox(const MessageMeta& meta, int user, const std::vector<iovec>& iov,
@@ -85,8 +87,7 @@ class MailOps {
   SizeSampler sizes_;
   ZipfSampler users_;
   std::vector<int> new_dir_fds_;
-  std::atomic<int64_t> free_checked_ns_{0};
-  std::atomic<bool> has_free_{true};
+  FsSpaceSampler fs_space_;
 };
 
 }  // namespace fwcanary

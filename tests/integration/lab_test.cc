@@ -237,6 +237,23 @@ TEST_CASE("lab: a non-disruptive flash holds I/O without errors and a reset sett
   CHECK(s["ops"]["retrieve"]["errors"].get<uint64_t>() == 0);
   // The hold (flash_seconds: 3) is seen as latency, counted from the intended start.
   CHECK(s["ops"]["deliver"]["max_us"].get<double>() > 2.0e6);
+  // ... and the records kept coming once a second while the storage held I/O: nothing in the
+  // agent's interval path waits for the storage.
+  std::vector<json> recs = ParseRecords(run.out);
+  double last_t = 0;
+  int late = 0, intervals = 0;
+  for (const auto& r : recs) {
+    if (r["type"] != "interval") continue;
+    double t = r["t"].get<double>();
+    if (intervals > 0 && r["dt"].get<double>() > 0.5 && (t - last_t < 0.7 || t - last_t > 1.3)) {
+      ++late;
+    }
+    last_t = t;
+    ++intervals;
+  }
+  INFO(run.out);
+  CHECK(intervals >= 8);
+  CHECK(late == 0);
   std::string settings_after = lab.Ask(1, "fwsim-node settings");
   CHECK(settings_after.find("inbound_smtp = 0") != std::string::npos);
   CHECK(settings_after.find("mx_record = mx1.node-1.lab.example.") != std::string::npos);
