@@ -100,3 +100,29 @@ TEST_CASE("compare: bad input is an error that names the file") {
 
 }  // namespace
 }  // namespace fwcanary::testing
+
+namespace fwcanary::testing {
+namespace {
+
+TEST_CASE("calibrate: real agent runs give a noise table and a file compare can use") {
+  ScratchDir dir;
+  std::string a = RecordRun(dir, "a"), b = RecordRun(dir, "b"), c = RecordRun(dir, "c");
+  std::string noise = dir.path + "/noise.json";
+  CommandResult r = RunCommand({FWCANARY_BIN, "calibrate", a, b, c, "--out", noise});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("deliver p99") != std::string::npos);
+  CHECK(r.out.find("DETECTABLE") != std::string::npos);
+  std::ifstream in(noise);
+  nlohmann::json j = nlohmann::json::parse(in);
+  CHECK(j["run_noise"].contains("p99"));
+  CommandResult cmp = Compare({a, b, "--noise", noise, "--json"});
+  INFO(cmp.out << cmp.err);
+  CHECK((cmp.exit_code == 0 || cmp.exit_code == 3));
+  CommandResult one = RunCommand({FWCANARY_BIN, "calibrate", a});
+  CHECK(one.exit_code == 2);
+  CHECK(one.err.find("at least two runs") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace fwcanary::testing

@@ -2,6 +2,7 @@
 // and the difference in differences that keeps a shift every node saw from being blamed.
 #include <catch2/catch.hpp>
 
+#include "harness/judge/calibration.h"
 #include "harness/judge/judge.h"
 #include "harness/judge/verdict_render.h"
 #include "tests/unit/judge_synthetic.h"
@@ -108,6 +109,52 @@ TEST_CASE("judge: tolerances come from the config by metric name") {
   nlohmann::json j = ToJson(strict, JudgeConfig{});
   CHECK(j["judge_version"] == kJudgeJsonVersion);
   CHECK(j["verdict"] == "FAIL");
+}
+
+}  // namespace
+}  // namespace fwcanary::judge
+
+namespace fwcanary::judge {
+namespace {
+
+TEST_CASE("calibrate: repeated runs give the noise and the smallest detectable regression") {
+  testing::SyntheticNoise n;
+  n.intervals = 120;
+  std::mt19937_64 rng(21);
+  std::vector<Run> runs;
+  for (int i = 0; i < 5; ++i) runs.push_back(testing::SyntheticRun("node-1", 0, 0, 0, 0, n, rng));
+  JudgeConfig cfg;
+  Calibration c = Calibrate(runs, cfg);
+  const NoiseRow* p99 = nullptr;
+  for (const auto& r : c.rows) {
+    if (r.cls == "deliver" && r.metric == "p99") p99 = &r;
+  }
+  REQUIRE(p99 != nullptr);
+  CHECK(p99->runs == 5);
+  CHECK(p99->run_sd > 0.005);  // AR(1) level noise and run offsets are there to be seen
+  CHECK(p99->run_sd < 0.2);
+  CHECK(p99->detectable > p99->run_sd);
+  CHECK(c.run_noise.count("p99") == 1);
+  // A tolerance far below the noise is flagged.
+  cfg.tolerances["p99"] = 0.001;
+  Calibration tight = Calibrate(runs, cfg);
+  bool flagged = false;
+  for (const auto& r : tight.rows) flagged = flagged || (r.metric == "p99" && r.too_tight);
+  CHECK(flagged);
+  CHECK(RenderCalibration(tight).find("tolerance below noise") != std::string::npos);
+  nlohmann::json j = CalibrationToJson(c);
+  CHECK(j["run_noise"]["p99"].get<double>() == c.run_noise["p99"]);
+}
+
+TEST_CASE("judge: the same input gives the same JSON bytes") {
+  testing::SyntheticNoise n;
+  n.intervals = 120;
+  auto a = testing::SyntheticCanary(3, 0.15, 0, n, 31);
+  auto b = testing::SyntheticCanary(3, 0.15, 0, n, 31);
+  JudgeConfig cfg;
+  std::string ja = ToJson(Judge({a.baseline, a.candidate, a.control}, cfg), cfg).dump();
+  std::string jb = ToJson(Judge({b.baseline, b.candidate, b.control}, cfg), cfg).dump();
+  CHECK(ja == jb);
 }
 
 }  // namespace
