@@ -189,18 +189,21 @@ const std::vector<FieldDef<WorkloadSpec>>& SpecTable() {
 
 }  // namespace
 
+Status ParseWorkloadSpecAt(const nlohmann::json& obj, const FieldContext& ctx, WorkloadSpec* out) {
+  if (Status s = ParseObject(obj, SpecTable(), *out, ctx); !s.ok()) return s;
+  if (out->phases.empty()) {
+    out->phases.push_back(Phase{"steady", out->duration_s, std::nullopt, 1.0, false});
+  }
+  if (Status s = ValidateWorkloadSpec(*out); !s.ok()) return ctx.Error(s.message());
+  return Status::Ok();
+}
+
 Result<WorkloadSpec> ParseWorkloadSpec(const std::string& text, const std::string& source) {
   auto doc = PositionedJson::Parse(text, source);
   if (!doc.ok()) return doc.status();
   WorkloadSpec spec;
   FieldContext root{doc.value(), ""};
-  if (Status s = ParseObject(doc->doc(), SpecTable(), spec, root); !s.ok()) return s;
-  if (spec.phases.empty()) {
-    spec.phases.push_back(Phase{"steady", spec.duration_s, std::nullopt, 1.0, false});
-  }
-  if (Status s = ValidateWorkloadSpec(spec); !s.ok()) {
-    return Status::InvalidArgument(source + ": " + s.message());
-  }
+  if (Status s = ParseWorkloadSpecAt(doc->doc(), root, &spec); !s.ok()) return s;
   return spec;
 }
 

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/schema.h"
 #include "common/status.h"
 
 namespace fwcanary {
@@ -81,6 +82,10 @@ struct WorkloadSpec {
 // Parses and validates a spec. `source` names it in errors ("spec.json", "<stdin>"); every
 // error is InvalidArgument "source:line:col: field 'x.y': what is wrong".
 Result<WorkloadSpec> ParseWorkloadSpec(const std::string& text, const std::string& source);
+
+// Parses a spec held inside another document (a scenario's `workload:`), so errors name the
+// enclosing file's line and column: "scenario.yaml:31:7: field 'workload.phases[1].rate'".
+Status ParseWorkloadSpecAt(const nlohmann::json& obj, const FieldContext& ctx, WorkloadSpec* out);
 
 // Checks relations between fields that a single field's range cannot express.
 Status ValidateWorkloadSpec(const WorkloadSpec& spec);

@@ -7,6 +7,7 @@ namespace fwcanary::cli {
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> t = {
+      {"plan", "validate a scenario and print the resolved plan; touches nothing", SetupPlan},
       {"compare", "judge candidate runs against baseline runs (agent records or fio JSON)",
        SetupCompare},
       {"calibrate", "A/A: noise per metric from repeated runs of the same firmware, and the "

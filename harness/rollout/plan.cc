@@ -1,0 +1,119 @@
+#include "harness/rollout/plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "harness/scenario/command_template.h"
+
+namespace fwcanary::rollout {
+
+using scenario::Node;
+using scenario::Scenario;
+
+Plan MakePlan(const Scenario& sc) {
+  std::vector<const Node*> targets = sc.inventory.Targets();
+  const int total = static_cast<int>(targets.size());
+  Plan plan;
+  std::size_t next = 0;
+  for (std::size_t i = 0; next < targets.size(); ++i) {
+    const std::string& w = sc.rollout.waves[std::min(i, sc.rollout.waves.size() - 1)];
+    int size = 0;
+    if (!w.empty() && w.back() == '%') {
+      double pct = std::stod(w.substr(0, w.size() - 1));
+      size = std::max(1, static_cast<int>(std::floor(pct * total / 100.0)));
+    } else {
+      size = std::max(1, std::stoi(w));
+    }
+    Wave wave;
+    wave.number = static_cast<int>(i) + 1;
+    for (int k = 0; k < size && next < targets.size(); ++k) wave.nodes.push_back(targets[next++]);
+    plan.waves.push_back(std::move(wave));
+  }
+  return plan;
+}
+
+std::map<std::string, std::string> NodeValues(const Scenario& sc, const Node& n) {
+  std::map<std::string, std::string> v = {{"image", sc.firmware.image},
+                                          {"version", sc.firmware.version},
+                                          {"node.name", n.name},
+                                          {"node.host", n.host}};
+  for (const auto& [k, val] : n.vars) v["node." + k] = val;
+  return v;
+}
+
+namespace {
+
+std::string Cmd(const Scenario& sc, const Node& n, const scenario::TimedCommand& c) {
+  auto r = scenario::Expand(c.run, NodeValues(sc, n));
+  std::ostringstream o;
+  o << (r.ok() ? r.value() : "<" + r.status().message() + ">") << "   (timeout " << c.timeout_s
+    << " s)";
+  return o.str();
+}
+
+}  // namespace
+
+std::string RenderPlan(const Scenario& sc, const Plan& plan) {
+  std::ostringstream o;
+  o << "scenario " << sc.name << " (" << sc.source << ")\n";
+  if (!sc.description.empty()) o << "  " << sc.description << "\n";
+  o << "firmware: flash " << sc.firmware.image << ", expect version " << sc.firmware.version
+    << (sc.firmware.reboots ? ", node reboots (new boot id within " : ", no reboot (within ")
+    << sc.firmware.reboot_timeout_s << " s), stable for " << sc.firmware.stable_s << " s\n";
+  o << "transport: " << sc.transport;
+  if (sc.transport == "ssh") {
+    o << ", host keys " << sc.ssh.host_keys << " (" << sc.ssh.known_hosts << "), "
+      << (sc.ssh.identity_file.empty() ? "ssh-agent" : "key " + sc.ssh.identity_file)
+      << ", " << sc.ssh.concurrency << " nodes at once";
+  }
+  o << "\ninventory: " << sc.inventory.source << "\n";
+  for (const auto& n : sc.inventory.nodes) {
+    std::string roles = std::string(n.target ? "target" : "") +
+                        (n.target && n.client ? "+" : "") + (n.client ? "client" : "");
+    o << "  " << n.name << "  " << n.user << (n.user.empty() ? "" : "@") << n.host << ":"
+      << n.port << "  " << roles;
+    if (n.client && n.writes_to != n.name) o << " (writes to " << n.writes_to << ")";
+    o << "\n";
+  }
+  o << "workload: " << sc.workload.engine << " at " << sc.workload.rate << " ops/s;";
+  for (const auto& p : sc.workload.phases) {
+    o << " " << p.name << " " << p.duration_s << " s";
+    if (p.drain) {
+      o << " (drain)";
+    } else if (p.multiplier != 1) {
+      o << " (x" << p.multiplier << ")";
+    }
+  }
+  o << "\n";
+  o << "plan: preflight (connect, health, drift snapshot, version + boot id, agent) -> "
+       "baseline on every client\n";
+  for (const auto& w : plan.waves) {
+    o << "  wave " << w.number << (w.number == 1 ? " (canary)" : "") << ":";
+    for (const auto* n : w.nodes) o << " " << n->name;
+    o << "   -> upgrade under load, wait for reboot and version, health, drift, "
+         "post-upgrade phases, judge (control: targets not yet upgraded)\n";
+  }
+  o << "  on FAIL: halt, roll back the wave's nodes; max failures " << sc.rollout.max_failures
+    << "; pause between waves " << sc.rollout.pause_s << " s\n";
+  o << "commands:\n";
+  for (const auto& n : sc.inventory.nodes) {
+    if (!n.target) continue;
+    o << "  " << n.name << ":\n";
+    o << "    version:  " << Cmd(sc, n, sc.firmware.version_cmd) << "\n";
+    o << "    boot id:  " << Cmd(sc, n, sc.firmware.boot_id_cmd) << "\n";
+    o << "    upgrade:  " << Cmd(sc, n, sc.firmware.upgrade) << "\n";
+    o << "    rollback: " << Cmd(sc, n, sc.firmware.rollback) << "\n";
+    for (const auto& c : sc.health) o << "    health " << c.name << ": " << Cmd(sc, n, c.cmd) << "\n";
+    for (const auto& c : sc.drift) o << "    drift " << c.name << ": " << Cmd(sc, n, c.cmd) << "\n";
+  }
+  if (!sc.judge.tolerances.empty()) {
+    o << "judge tolerances:";
+    for (const auto& [k, v] : sc.judge.tolerances) o << " " << k << "=" << v;
+    o << "\n";
+  }
+  o << "nothing was touched.\n";
+  return o.str();
+}
+
+}  // namespace fwcanary::rollout

@@ -1,0 +1,104 @@
+#pragma once
+// Scenario: everything one rollout needs, loaded from YAML and validated before anything is
+// touched. Every field is in one table (scenario_schema.cc) that drives parsing, the errors
+// ("demo.yaml:31:7: field 'rollout.waves[1]': ...", unknown keys refused with a did-you-mean)
+// and `fwcanary plan --help-scenario`. Defaults are the initializers below.
+//
+// Thread safety: plain values.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agents/spec/workload_spec.h"
+#include "common/status.h"
+#include "harness/scenario/inventory.h"
+
+namespace fwcanary::scenario {
+
+struct SshSettings {
+  std::string user;            // default login user (a node's user or ansible_user wins)
+  std::string identity_file;   // private key; empty: ssh-agent
+  std::string known_hosts = "~/.ssh/known_hosts";
+  std::string host_keys = "strict";  // strict | accept-new (never "off")
+  double connect_timeout_s = 10;
+  double command_timeout_s = 60;
+  double keepalive_s = 15;
+  int concurrency = 32;        // nodes worked on at once
+};
+
+struct TimedCommand {
+  std::string run;             // template: {image}, {version}, {node.name}, {node.VAR}
+  double timeout_s = 60;
+};
+
+struct FirmwareDriver {
+  std::string image;           // what to flash ({image}); `--image` overrides
+  std::string version;         // what `version` must print after the upgrade ({version})
+  std::string rollback_image;  // what rollback restores (informational; checked present)
+  TimedCommand version_cmd{"", 30};
+  TimedCommand boot_id_cmd{"cat /proc/sys/kernel/random/boot_id", 30};
+  TimedCommand upgrade{"", 600};
+  TimedCommand rollback{"", 600};
+  bool reboots = true;         // the node goes down and comes back with a new boot id
+  double reboot_timeout_s = 300;
+  double stable_s = 10;        // after activation: up and healthy this long before it counts
+};
+
+struct Check {
+  std::string name;
+  TimedCommand cmd;
+  int expect_exit = 0;
+  std::string expect_regex;    // health: stdout must match (ECMAScript regex)
+};
+
+struct Rollout {
+  std::vector<std::string> waves = {"1", "100%"};  // counts or percentages of the targets
+  int max_failures = 0;        // failed nodes tolerated before the rollout halts
+  double pause_s = 0;          // between waves
+  bool allow_unrollbackable = false;  // flash a node whose rollback cannot be checked
+};
+
+struct JudgeSettings {
+  std::map<std::string, double> tolerances;  // by metric name (harness/judge/metrics.h)
+  double alpha = 0.01;
+};
+
+struct Reports {
+  std::string dir = "runs";    // run directories are created under it
+  std::string history;         // history.db path; empty: none
+};
+
+struct Scenario {
+  std::string source;          // the file
+  std::string name;
+  std::string description;
+  std::string transport = "ssh";  // ssh | local
+  Inventory inventory;
+  SshSettings ssh;
+  FirmwareDriver firmware;
+  std::vector<Check> health;
+  std::vector<Check> drift;
+  WorkloadSpec workload;
+  Rollout rollout;
+  JudgeSettings judge;
+  Reports reports;
+};
+
+struct LoadOverrides {
+  std::string image;       // --image
+  std::string version;     // --version (defaults to the image name when --image is given)
+  std::string inventory;   // --inventory (a file path instead of the scenario's)
+};
+
+// Loads, validates and resolves a scenario (inventory file included). ${VAR} and
+// ${VAR:-default} in path fields (inventory, ssh.identity_file, ssh.known_hosts, reports.*) are
+// taken from the environment.
+Result<Scenario> LoadScenario(const std::string& path, const LoadOverrides& o = {});
+
+std::string DescribeScenarioFormat();
+
+// "${FWCANARY_LAB:-/var/tmp/fwcanary-lab}/inventory.yaml" -> the environment's value.
+std::string ExpandEnv(const std::string& s);
+
+}  // namespace fwcanary::scenario

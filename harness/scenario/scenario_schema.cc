@@ -1,0 +1,405 @@
+// The scenario's field table and loader.
+#include <cstdlib>
+#include <regex>
+
+#include "common/positioned_yaml.h"
+#include "common/schema.h"
+#include "harness/judge/metrics.h"
+#include "harness/scenario/command_template.h"
+#include "harness/scenario/scenario.h"
+
+namespace fwcanary::scenario {
+namespace {
+
+using nlohmann::json;
+
+template <typename T, typename V>
+std::function<Status(const json&, T&, const FieldContext&)> Set(V T::*member) {
+  return [member](const json& v, T& out, const FieldContext&) {
+    out.*member = v.get<V>();
+    return Status::Ok();
+  };
+}
+
+template <typename T>
+std::function<Status(const json&, T&, const FieldContext&)> Path(std::string T::*member) {
+  return [member](const json& v, T& out, const FieldContext&) {
+    out.*member = ExpandEnv(v.get<std::string>());
+    return Status::Ok();
+  };
+}
+
+Status OneOf(const json& v, const FieldContext& ctx, std::initializer_list<const char*> allowed) {
+  std::string s = v.get<std::string>();
+  std::string list;
+  for (const char* a : allowed) {
+    if (s == a) return Status::Ok();
+    list += std::string(list.empty() ? "" : ", ") + a;
+  }
+  return ctx.Error("must be one of " + list + ", got \"" + s + "\"");
+}
+
+// Placeholders a command may use; {node.X} must be a var every node has (checked later).
+Status CheckTemplate(const std::string& t, const FieldContext& ctx) {
+  auto names = Placeholders(t);
+  if (!names.ok()) return ctx.Error(names.status().message());
+  for (const auto& n : names.value()) {
+    if (n != "image" && n != "version" && n.rfind("node.", 0) != 0) {
+      return ctx.Error("unknown placeholder {" + n +
+                       "} (known: {image}, {version}, {node.name}, {node.host}, {node.VAR})");
+    }
+  }
+  return Status::Ok();
+}
+
+const std::vector<FieldDef<TimedCommand>>& CommandTable() {
+  static const std::vector<FieldDef<TimedCommand>> t = {
+      {"run", FieldKind::kString, "", "shell command template", {}, {},
+       [](const json& v, TimedCommand& o, const FieldContext& c) {
+         o.run = v.get<std::string>();
+         if (o.run.empty()) return c.Error("must not be empty");
+         return CheckTemplate(o.run, c);
+       },
+       true},
+      {"timeout_s", FieldKind::kNumber, "(per command)", "kill it after this long", 0.1, 86400,
+       Set(&TimedCommand::timeout_s)},
+  };
+  return t;
+}
+
+// A command is a string (the template) or {run, timeout_s}.
+template <typename T>
+std::function<Status(const json&, T&, const FieldContext&)> Command(TimedCommand T::*member) {
+  return [member](const json& v, T& out, const FieldContext& c) {
+    TimedCommand& cmd = out.*member;
+    if (v.is_string()) {
+      cmd.run = v.get<std::string>();
+      if (cmd.run.empty()) return c.Error("must not be empty");
+      return CheckTemplate(cmd.run, c);
+    }
+    if (!v.is_object()) return c.Error("must be a command string or {run, timeout_s}");
+    return ParseObject(v, CommandTable(), cmd, c);
+  };
+}
+
+const std::vector<FieldDef<SshSettings>>& SshTable() {
+  static const std::vector<FieldDef<SshSettings>> t = {
+      {"user", FieldKind::kString, "", "login user unless the node says", {}, {},
+       Set(&SshSettings::user)},
+      {"identity_file", FieldKind::kString, "(ssh-agent)", "private key file", {}, {},
+       Path(&SshSettings::identity_file)},
+      {"known_hosts", FieldKind::kString, "~/.ssh/known_hosts", "host keys to verify against",
+       {}, {}, Path(&SshSettings::known_hosts)},
+      {"host_keys", FieldKind::kString, "strict", "strict | accept-new (unknown keys)", {}, {},
+       [](const json& v, SshSettings& o, const FieldContext& c) {
+         if (Status s = OneOf(v, c, {"strict", "accept-new"}); !s.ok()) return s;
+         o.host_keys = v.get<std::string>();
+         return Status::Ok();
+       }},
+      {"connect_timeout_s", FieldKind::kNumber, "10", "per connection attempt", 0.1, 3600,
+       Set(&SshSettings::connect_timeout_s)},
+      {"command_timeout_s", FieldKind::kNumber, "60", "default per command", 0.1, 86400,
+       Set(&SshSettings::command_timeout_s)},
+      {"keepalive_s", FieldKind::kNumber, "15", "keepalive interval", 1, 3600,
+       Set(&SshSettings::keepalive_s)},
+      {"concurrency", FieldKind::kInteger, "32", "nodes worked on at once", 1, 1024,
+       Set(&SshSettings::concurrency)},
+  };
+  return t;
+}
+
+const std::vector<FieldDef<FirmwareDriver>>& FirmwareTable() {
+  static const std::vector<FieldDef<FirmwareDriver>> t = {
+      {"image", FieldKind::kString, "", "image to flash ({image}); --image overrides", {}, {},
+       Set(&FirmwareDriver::image)},
+      {"version", FieldKind::kString, "(image)", "version the node must report afterwards", {},
+       {}, Set(&FirmwareDriver::version)},
+      {"rollback_image", FieldKind::kString, "", "what a rollback restores", {}, {},
+       Set(&FirmwareDriver::rollback_image)},
+      {"version_command", FieldKind::kAny, "", "prints the running version", {}, {},
+       Command(&FirmwareDriver::version_cmd), true},
+      {"boot_id_command", FieldKind::kAny, "cat /proc/sys/kernel/random/boot_id",
+       "prints an id that changes at every boot", {}, {}, Command(&FirmwareDriver::boot_id_cmd)},
+      {"upgrade_command", FieldKind::kAny, "", "flashes {image}", {}, {},
+       Command(&FirmwareDriver::upgrade), true},
+      {"rollback_command", FieldKind::kAny, "", "restores the previous image", {}, {},
+       Command(&FirmwareDriver::rollback), true},
+      {"reboots", FieldKind::kBool, "true", "the node goes down and comes back (new boot id)",
+       {}, {}, Set(&FirmwareDriver::reboots)},
+      {"reboot_timeout_s", FieldKind::kNumber, "300", "how long it may stay down", 1, 86400,
+       Set(&FirmwareDriver::reboot_timeout_s)},
+      {"stable_s", FieldKind::kNumber, "10", "up and healthy this long before it counts", 0,
+       86400, Set(&FirmwareDriver::stable_s)},
+  };
+  return t;
+}
+
+const std::vector<FieldDef<Check>>& CheckTable() {
+  static const std::vector<FieldDef<Check>> t = {
+      {"name", FieldKind::kString, "", "what it checks", {}, {}, Set(&Check::name), true},
+      {"run", FieldKind::kString, "", "shell command template", {}, {},
+       [](const json& v, Check& o, const FieldContext& c) {
+         o.cmd.run = v.get<std::string>();
+         return CheckTemplate(o.cmd.run, c);
+       },
+       true},
+      {"timeout_s", FieldKind::kNumber, "60", "kill it after this long", 0.1, 86400,
+       [](const json& v, Check& o, const FieldContext&) {
+         o.cmd.timeout_s = v.get<double>();
+         return Status::Ok();
+       }},
+      {"expect_exit", FieldKind::kInteger, "0", "exit status that means healthy", 0, 255,
+       Set(&Check::expect_exit)},
+      {"expect_regex", FieldKind::kString, "", "stdout must match (health checks)", {}, {},
+       [](const json& v, Check& o, const FieldContext& c) {
+         o.expect_regex = v.get<std::string>();
+         try {
+           std::regex re(o.expect_regex);
+         } catch (const std::regex_error& e) {
+           return c.Error(std::string("not a valid regex: ") + e.what());
+         }
+         return Status::Ok();
+       }},
+  };
+  return t;
+}
+
+std::function<Status(const json&, Scenario&, const FieldContext&)> Checks(
+    std::vector<Check> Scenario::*member) {
+  return [member](const json& v, Scenario& out, const FieldContext& c) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      Check check;
+      check.cmd.timeout_s = 60;
+      if (Status s = ParseObject(v[i], CheckTable(), check, c.Element(i)); !s.ok()) return s;
+      (out.*member).push_back(std::move(check));
+    }
+    return Status::Ok();
+  };
+}
+
+const std::vector<FieldDef<Rollout>>& RolloutTable() {
+  static const std::vector<FieldDef<Rollout>> t = {
+      {"waves", FieldKind::kArray, "[1, \"100%\"]",
+       "targets per wave: counts or percentages; the last repeats", {}, {},
+       [](const json& v, Rollout& o, const FieldContext& c) {
+         if (v.empty()) return c.Error("must hold at least one wave");
+         o.waves.clear();
+         static const std::regex kPct(R"(([0-9]+(\.[0-9]+)?)%)");
+         for (std::size_t i = 0; i < v.size(); ++i) {
+           const json& w = v[i];
+           if (w.is_number_integer() && w.get<long long>() >= 1) {
+             o.waves.push_back(std::to_string(w.get<long long>()));
+             continue;
+           }
+           std::smatch m;
+           std::string s = w.is_string() ? w.get<std::string>() : "";
+           if (std::regex_match(s, m, kPct) && std::stod(m[1]) > 0 && std::stod(m[1]) <= 100) {
+             o.waves.push_back(s);
+             continue;
+           }
+           return c.Element(i).Error("must be a count >= 1 or a percentage like \"25%\", got " +
+                                     w.dump());
+         }
+         return Status::Ok();
+       }},
+      {"max_failures", FieldKind::kInteger, "0", "failed nodes tolerated before halting", 0,
+       100000, Set(&Rollout::max_failures)},
+      {"pause_s", FieldKind::kNumber, "0", "pause between waves", 0, 86400,
+       Set(&Rollout::pause_s)},
+      {"allow_unrollbackable", FieldKind::kBool, "false",
+       "flash nodes whose rollback cannot be checked", {}, {},
+       Set(&Rollout::allow_unrollbackable)},
+  };
+  return t;
+}
+
+const std::vector<FieldDef<JudgeSettings>>& JudgeTable() {
+  static const std::vector<FieldDef<JudgeSettings>> t = {
+      {"tolerances", FieldKind::kObject, "(metric table)", "by metric: p99: 0.10 is +10%", {},
+       {},
+       [](const json& v, JudgeSettings& o, const FieldContext& c) {
+         for (const auto& [k, val] : v.items()) {
+           if (judge::FindMetric(k) == nullptr) {
+             std::vector<std::string> names;
+             for (const auto& m : judge::Metrics()) names.push_back(m.name);
+             std::string hint = ClosestName(k, names);
+             return c.Child(k).Error("unknown metric" +
+                                     (hint.empty() ? std::string() : " (did you mean '" + hint + "'?)"));
+           }
+           if (Status s = CheckValue(FieldKind::kNumber, 0, 100, val, c.Child(k)); !s.ok()) return s;
+           o.tolerances[k] = val.get<double>();
+         }
+         return Status::Ok();
+       }},
+      {"alpha", FieldKind::kNumber, "0.01", "false-discovery rate for FAILs", 1e-6, 0.5,
+       Set(&JudgeSettings::alpha)},
+  };
+  return t;
+}
+
+const std::vector<FieldDef<Reports>>& ReportsTable() {
+  static const std::vector<FieldDef<Reports>> t = {
+      {"dir", FieldKind::kString, "runs", "run directories go under it", {}, {},
+       Path(&Reports::dir)},
+      {"history", FieldKind::kString, "", "history.db across runs", {}, {},
+       Path(&Reports::history)},
+  };
+  return t;
+}
+
+template <typename T>
+std::function<Status(const json&, Scenario&, const FieldContext&)> Nested(
+    T Scenario::*member, const std::vector<FieldDef<T>>& (*table)()) {
+  return [member, table](const json& v, Scenario& out, const FieldContext& c) {
+    return ParseObject(v, table(), out.*member, c);
+  };
+}
+
+const std::vector<FieldDef<Scenario>>& ScenarioTable() {
+  static const std::vector<FieldDef<Scenario>> t = {
+      {"name", FieldKind::kString, "", "scenario name (run directories carry it)", {}, {},
+       Set(&Scenario::name), true},
+      {"description", FieldKind::kString, "", "what this scenario checks", {}, {},
+       Set(&Scenario::description)},
+      {"transport", FieldKind::kString, "ssh", "ssh | local", {}, {},
+       [](const json& v, Scenario& o, const FieldContext& c) {
+         if (Status s = OneOf(v, c, {"ssh", "local"}); !s.ok()) return s;
+         o.transport = v.get<std::string>();
+         return Status::Ok();
+       }},
+      {"inventory", FieldKind::kAny, "", "path to an Ansible inventory, or {vars, nodes}", {},
+       {},
+       [](const json& v, Scenario& o, const FieldContext& c) {
+         if (v.is_string()) {
+           std::string path = ExpandEnv(v.get<std::string>());
+           Result<Inventory> inv = LoadAnsibleInventory(path);
+           if (!inv.ok()) return c.Error(inv.status().message());
+           o.inventory = inv.value();
+           return Status::Ok();
+         }
+         return ParseInlineInventory(v, c, &o.inventory);
+       },
+       true},
+      {"ssh", FieldKind::kObject, "{}", "SSH settings", {}, {}, Nested(&Scenario::ssh, &SshTable)},
+      {"firmware", FieldKind::kObject, "", "the firmware driver", {}, {},
+       Nested(&Scenario::firmware, &FirmwareTable), true},
+      {"health", FieldKind::kArray, "[]", "health checks: {name, run, expect_exit, expect_regex}",
+       {}, {}, Checks(&Scenario::health)},
+      {"drift", FieldKind::kArray, "[]", "drift checks: output snapshotted before, diffed after",
+       {}, {}, Checks(&Scenario::drift)},
+      {"workload", FieldKind::kObject, "", "the agent's workload spec (agents/README.md)", {},
+       {},
+       [](const json& v, Scenario& o, const FieldContext& c) {
+         return ParseWorkloadSpecAt(v, c, &o.workload);
+       },
+       true},
+      {"rollout", FieldKind::kObject, "{}", "waves and failure budget", {}, {},
+       Nested(&Scenario::rollout, &RolloutTable)},
+      {"judge", FieldKind::kObject, "{}", "tolerances and alpha", {}, {},
+       Nested(&Scenario::judge, &JudgeTable)},
+      {"reports", FieldKind::kObject, "{}", "where results go", {}, {},
+       Nested(&Scenario::reports, &ReportsTable)},
+  };
+  return t;
+}
+
+}  // namespace
+
+std::string ExpandEnv(const std::string& s) {
+  static const std::regex kVar(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\})");
+  std::string out;
+  auto begin = s.cbegin();
+  std::smatch m;
+  while (std::regex_search(begin, s.cend(), m, kVar)) {
+    out.append(begin, m[0].first);
+    const char* env = std::getenv(m[1].str().c_str());
+    out += (env != nullptr && *env != '\0') ? std::string(env) : m[3].str();
+    begin = m[0].second;
+  }
+  out.append(begin, s.cend());
+  if (out.rfind("~/", 0) == 0) {
+    const char* home = std::getenv("HOME");
+    if (home != nullptr) out = std::string(home) + out.substr(1);
+  }
+  return out;
+}
+
+Result<Scenario> LoadScenario(const std::string& path, const LoadOverrides& o) {
+  Result<PositionedJson> doc = LoadYamlFile(path);
+  if (!doc.ok()) return doc.status();
+  Scenario sc;
+  sc.source = path;
+  FieldContext root{doc.value(), ""};
+  if (!doc->doc().is_object()) return root.Error("a scenario is a YAML mapping");
+  // With --inventory, the scenario's own inventory is not read (it may name a lab that is not
+  // up) and need not be present.
+  std::vector<FieldDef<Scenario>> table = ScenarioTable();
+  if (!o.inventory.empty()) {
+    for (auto& f : table) {
+      if (f.name != "inventory") continue;
+      f.required = false;
+      f.set = [](const json&, Scenario&, const FieldContext&) { return Status::Ok(); };
+    }
+  }
+  if (Status s = ParseObject(doc->doc(), table, sc, root); !s.ok()) return s;
+  if (!o.inventory.empty()) {
+    Result<Inventory> inv = LoadAnsibleInventory(o.inventory);
+    if (!inv.ok()) return inv.status();
+    sc.inventory = inv.value();
+  }
+  if (Status s = FinishInventory(&sc.inventory); !s.ok()) return s;
+  if (!o.image.empty()) {
+    sc.firmware.image = o.image;
+    sc.firmware.version = o.version.empty() ? o.image : o.version;
+  }
+  if (sc.firmware.image.empty()) {
+    return root.Child("firmware").Error("no image to flash: set firmware.image or give --image");
+  }
+  if (sc.firmware.version.empty()) sc.firmware.version = sc.firmware.image;
+  // {node.VAR} must exist on every node the command runs on.
+  auto check_vars = [&](const TimedCommand& cmd, const std::string& field) -> Status {
+    auto names = Placeholders(cmd.run);
+    if (!names.ok()) return Status::Ok();  // reported while parsing
+    for (const auto& n : names.value()) {
+      if (n.rfind("node.", 0) != 0 || n == "node.name" || n == "node.host") continue;
+      std::string var = n.substr(5);
+      for (const auto& node : sc.inventory.nodes) {
+        if (node.vars.count(var) == 0) {
+          return root.Child(field).Error("uses {" + n + "} but node '" + node.name +
+                                         "' has no var '" + var + "'");
+        }
+      }
+    }
+    return Status::Ok();
+  };
+  for (const auto& [cmd, field] :
+       std::vector<std::pair<const TimedCommand*, std::string>>{
+           {&sc.firmware.version_cmd, "firmware"}, {&sc.firmware.upgrade, "firmware"},
+           {&sc.firmware.rollback, "firmware"}, {&sc.firmware.boot_id_cmd, "firmware"}}) {
+    if (Status s = check_vars(*cmd, field); !s.ok()) return s;
+  }
+  for (const auto& c : sc.health) {
+    if (Status s = check_vars(c.cmd, "health"); !s.ok()) return s;
+  }
+  for (const auto& c : sc.drift) {
+    if (Status s = check_vars(c.cmd, "drift"); !s.ok()) return s;
+  }
+  for (const auto* n : sc.inventory.Clients()) {
+    for (const char* var : {"workdir"}) {
+      if (n->vars.count(var) == 0) {
+        return Status::InvalidArgument(sc.inventory.source + ": client node '" + n->name +
+                                       "' has no '" + var + "' var (where its agent works)");
+      }
+    }
+  }
+  return sc;
+}
+
+std::string DescribeScenarioFormat() {
+  return DescribeTable(ScenarioTable(), "") + DescribeTable(SshTable(), "ssh.") +
+         DescribeTable(FirmwareTable(), "firmware.") + DescribeTable(CheckTable(), "health[].") +
+         DescribeTable(RolloutTable(), "rollout.") + DescribeTable(JudgeTable(), "judge.") +
+         DescribeTable(ReportsTable(), "reports.");
+}
+
+}  // namespace fwcanary::scenario

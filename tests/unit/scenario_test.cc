@@ -1,0 +1,155 @@
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "harness/rollout/plan.h"
+#include "harness/scenario/command_template.h"
+#include "harness/scenario/scenario.h"
+
+namespace fwcanary::scenario {
+namespace {
+
+struct Files {
+  std::string dir;
+  Files() {
+    char tmpl[] = "/tmp/fwcanary-scn-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+  }
+  ~Files() { std::filesystem::remove_all(dir); }
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::string p = dir + "/" + name;
+    std::ofstream(p) << text;
+    return p;
+  }
+};
+
+const char kInventory[] = R"(all:
+  vars:
+    ansible_user: fwlab
+  hosts:
+    node-1: {ansible_host: 127.0.1.1, workdir: /w/1}
+    node-2: {ansible_host: 127.0.1.2, workdir: /w/2}
+    node-3: {ansible_host: 127.0.1.3, workdir: /w/3}
+)";
+
+const char kScenario[] = R"(name: t
+inventory: INV
+firmware:
+  image: "2.0"
+  version_command: fwsim-node version
+  upgrade_command: fwsim-node flash {image}
+  rollback_command: fwsim-node rollback
+workload:
+  rate: 30
+  phases: [{name: steady, duration_s: 10}]
+)";
+
+std::string Scn(const Files& f, const std::string& extra = "", const std::string& replace = "",
+                const std::string& with = "") {
+  std::string inv = f.Write("inv.yaml", kInventory);
+  std::string text = kScenario;
+  text.replace(text.find("INV"), 3, inv);
+  if (!replace.empty()) text.replace(text.find(replace), replace.size(), with);
+  return f.Write("s.yaml", text + extra);
+}
+
+TEST_CASE("scenario: the demo scenario loads against a lab inventory and plans a canary") {
+  Files f;
+  std::string inv = f.Write("inv.yaml", kInventory);
+  auto sc = LoadScenario(FWCANARY_SCENARIOS "/demo.yaml", {"1.1", "", inv});
+  INFO(sc.status().message());
+  REQUIRE(sc.ok());
+  CHECK(sc->firmware.image == "1.1");
+  CHECK(sc->firmware.version == "1.1");
+  CHECK(sc->inventory.nodes.size() == 3);
+  CHECK(sc->inventory.nodes[1].user == "fwlab");
+  CHECK(sc->judge.tolerances.at("p99") == 0.5);
+  rollout::Plan plan = rollout::MakePlan(sc.value());
+  REQUIRE(plan.waves.size() == 2);
+  CHECK(plan.waves[0].nodes.size() == 1);
+  CHECK(plan.waves[1].nodes.size() == 2);
+  std::string text = rollout::RenderPlan(sc.value(), plan);
+  CHECK(text.find("fwsim-node flash '1.1'") != std::string::npos);
+  CHECK(text.find("nothing was touched") != std::string::npos);
+}
+
+TEST_CASE("scenario: waves follow Ansible's serial, the last size repeating") {
+  Files f;
+  std::string hosts = "all:\n  hosts:\n";
+  for (int i = 1; i <= 10; ++i) hosts += "    n" + std::to_string(i) + ": {workdir: /w}\n";
+  std::string inv = f.Write("inv10.yaml", hosts);
+  auto sc = LoadScenario(Scn(f, "rollout: {waves: [1, \"25%\"]}\n"), {"", "", inv});
+  REQUIRE(sc.ok());
+  rollout::Plan plan = rollout::MakePlan(sc.value());
+  std::vector<std::size_t> sizes;
+  for (const auto& w : plan.waves) sizes.push_back(w.nodes.size());
+  CHECK(sizes == std::vector<std::size_t>{1, 2, 2, 2, 2, 1});
+}
+
+TEST_CASE("scenario: values reach the shell as literal words") {
+  std::string hostile = "it's; $(touch /tmp/fwcanary-pwned) `id` \"x\"\nnext";
+  auto cmd = Expand("printf %s {node.workdir}", {{"node.workdir", hostile}});
+  REQUIRE(cmd.ok());
+  std::string out_file = "/tmp/fwcanary-quote-test.out";
+  std::string sh = cmd.value() + " > " + out_file;
+  REQUIRE(std::system(sh.c_str()) == 0);
+  std::ifstream in(out_file);
+  std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(out_file);
+  CHECK(got == hostile);
+  CHECK(!std::filesystem::exists("/tmp/fwcanary-pwned"));
+  CHECK(Expand("a {{literal}} {image}", {{"image", "x"}}).value() == "a {literal} 'x'");
+  CHECK(!Expand("flash {image", {}).ok());
+  CHECK(Expand("flash {nope}", {}).status().code() == Status::Code::kNotFound);
+}
+
+TEST_CASE("scenario: errors name file line column and field") {
+  Files f;
+  auto expect = [&](const std::string& path, const std::string& what) {
+    auto sc = LoadScenario(path);
+    REQUIRE(!sc.ok());
+    INFO(sc.status().message());
+    CHECK(sc.status().message().find(what) != std::string::npos);
+  };
+  expect(Scn(f, "rolout: {}\n"), "s.yaml:11:1: field 'rolout': unknown field (did you mean 'rollout'?)");
+  expect(Scn(f, "rollout: {waves: [1, \"0%\"]}\n"), "s.yaml:11:22: field 'rollout.waves[1]'");
+  expect(Scn(f, "rollout: {waves: [1, abc]}\n"), "field 'rollout.waves[1]': must be a count");
+  expect(Scn(f, "ssh: {host_keys: \"off\"}\n"), "field 'ssh.host_keys': must be one of strict, accept-new");
+  expect(Scn(f, "judge: {tolerances: {p98: 0.1}}\n"), "field 'judge.tolerances.p98': unknown metric (did you mean 'p99'?)");
+  expect(Scn(f, "", "fwsim-node rollback", "fwsim-node rollback {imgae}"),
+         "field 'firmware.rollback_command': unknown placeholder {imgae}");
+  expect(Scn(f, "", "fwsim-node version", "fwsim-node version {node.slot}"),
+         "uses {node.slot} but node 'node-1' has no var 'slot'");
+  expect(Scn(f, "", "  rate: 30", "  rate: -5"), "s.yaml:9:3: field 'workload.rate': must be >= 0");
+  expect(Scn(f, "", "  image: \"2.0\"\n", ""), "no image to flash");
+  expect(Scn(f, "", "name: t\n", ""), "missing required field 'name'");
+  expect(f.Write("bad.yaml", "name: [unclosed\n"), "bad.yaml:");
+}
+
+TEST_CASE("scenario: an INI inventory with groups and group vars") {
+  Files f;
+  std::string ini = f.Write("hosts.ini",
+                            "[arrays]\n"
+                            "a1 ansible_host=10.0.0.1 ansible_port=2222\n"
+                            "a2 ansible_host=10.0.0.2\n"
+                            "[arrays:vars]\n"
+                            "workdir=/mnt/mail\n"
+                            "[all:vars]\n"
+                            "ansible_user=ops\n"
+                            "workdir=/ignored-when-group-sets-it\n");
+  auto inv = LoadAnsibleInventory(ini);
+  REQUIRE(inv.ok());
+  REQUIRE(inv->nodes.size() == 2);
+  CHECK(inv->nodes[0].host == "10.0.0.1");
+  CHECK(inv->nodes[0].port == 2222);
+  CHECK(inv->nodes[0].user == "ops");
+  CHECK(inv->nodes[1].vars.at("workdir") == "/mnt/mail");
+  auto bad = LoadAnsibleInventory(f.Write("bad.ini", "[g]\nh1 port\n"));
+  REQUIRE(!bad.ok());
+  CHECK(bad.status().message().find("bad.ini:2") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace fwcanary::scenario
