@@ -1,0 +1,152 @@
+// SshTransport (libssh2) against the lab's real sshd: exit codes, stderr, silence longer than
+// the keepalive interval, timeouts, large interleaved output, streaming, stdin, SFTP upload,
+// and host key verification (unknown, changed, accept-new).
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "harness/transport/local_transport.h"
+#include "harness/transport/ssh_transport.h"
+#include "tests/integration/test_lab.h"
+
+namespace fwcanary::testing {
+namespace {
+
+using transport::ExecResult;
+using transport::SshOptions;
+using transport::SshTransport;
+
+SshOptions Options(const TestLab& lab, int node) {
+  SshOptions o;
+  o.host = lab.net + "." + std::to_string(node);
+  o.user = "fwlab";
+  o.identity_file = lab.dir + "/client/id_ed25519";
+  o.known_hosts = lab.dir + "/known_hosts";
+  o.keepalive_s = 1;
+  return o;
+}
+
+TEST_CASE("ssh transport: commands, silence, timeouts, big output, streaming and upload") {
+  TestLab lab(1, "127.0.16");
+  auto t = SshTransport::Connect(Options(lab, 1));
+  INFO(t.status().message());
+  REQUIRE(t.ok());
+  SshTransport& ssh = *t.value();
+
+  auto r = ssh.Exec("fwsim-node version", 10);
+  REQUIRE(r.ok());
+  CHECK(r->out == "1.0\n");
+  CHECK(r->exit_code == 0);
+
+  r = ssh.Exec("echo oops >&2; exit 3", 10);
+  REQUIRE(r.ok());
+  CHECK(r->exit_code == 3);
+  CHECK(r->err == "oops\n");
+
+  // Silent for 3 s with a 1 s keepalive: the libssh2 blocking-mode trap.
+  r = ssh.Exec("sleep 3; echo done", 10);
+  REQUIRE(r.ok());
+  CHECK(r->out == "done\n");
+  CHECK(!r->timed_out);
+
+  auto t0 = std::chrono::steady_clock::now();
+  r = ssh.Exec("sleep 30", 1);
+  REQUIRE(r.ok());
+  CHECK(r->timed_out);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(4));
+  r = ssh.Exec("echo still-usable", 10);
+  REQUIRE(r.ok());
+  CHECK(r->out == "still-usable\n");
+
+  // 2 MB on stdout and 1 MB on stderr at once: neither stream may stall the other.
+  r = ssh.Exec("head -c 1000000 /dev/zero | tr '\\0' b >&2 & head -c 2000000 /dev/zero | tr '\\0' a; wait", 30);
+  REQUIRE(r.ok());
+  CHECK(r->out.size() == 2000000);
+  CHECK(r->err.size() == 1000000);
+
+  std::vector<std::pair<std::string, double>> lines;
+  auto start = std::chrono::steady_clock::now();
+  r = ssh.Exec("for i in 1 2 3; do echo line$i; sleep 0.4; done", 10, "",
+               [&](const std::string& line) {
+                 lines.push_back({line, std::chrono::duration<double>(
+                                            std::chrono::steady_clock::now() - start).count()});
+                 return true;
+               });
+  REQUIRE(r.ok());
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[2].first == "line3");
+  CHECK(lines[2].second - lines[0].second > 0.6);  // they arrived as printed, not at the end
+
+  r = ssh.Exec("cat", 10, "hello\nworld\n");
+  REQUIRE(r.ok());
+  CHECK(r->out == "hello\nworld\n");
+
+  r = ssh.Exec("kill -TERM $$", 10);
+  REQUIRE(r.ok());
+  CHECK(r->signal == "TERM");
+
+  std::string dest = lab.NodeDir(1) + "/sys/agent copy";  // a space: paths are quoted
+  REQUIRE(ssh.Put(FWCANARY_AGENT_BIN, dest, 0755, 30).ok());
+  r = ssh.Exec("'" + dest + "' --version", 10);
+  REQUIRE(r.ok());
+  CHECK(r->exit_code == 0);
+  CHECK(r->out.find("fwcanary-agent") != std::string::npos);
+  CHECK(!std::filesystem::exists(dest + ".fwcanary-upload"));
+}
+
+TEST_CASE("ssh transport: unknown and changed host keys are refused; accept-new records") {
+  TestLab lab(2, "127.0.17");
+  SshOptions o = Options(lab, 1);
+  o.known_hosts = lab.dir + "/empty_known_hosts";
+  std::ofstream(o.known_hosts) << "";
+  auto t = SshTransport::Connect(o);
+  REQUIRE(!t.ok());
+  CHECK(t.status().code() == Status::Code::kRefused);
+  CHECK(t.status().message().find("is not in") != std::string::npos);
+
+  // node-1's address with node-2's key: a changed key.
+  std::ifstream in(lab.dir + "/known_hosts");
+  std::string l1, l2;
+  std::getline(in, l1);
+  std::getline(in, l2);
+  o.known_hosts = lab.dir + "/tampered_known_hosts";
+  std::ofstream(o.known_hosts) << lab.net << ".1" << l2.substr(l2.find(' ')) << "\n";
+  t = SshTransport::Connect(o);
+  REQUIRE(!t.ok());
+  CHECK(t.status().code() == Status::Code::kRefused);
+  CHECK(t.status().message().find("does not match") != std::string::npos);
+
+  o.known_hosts = lab.dir + "/new_known_hosts";
+  std::ofstream(o.known_hosts) << "";
+  o.host_keys = "accept-new";
+  t = SshTransport::Connect(o);
+  INFO(t.status().message());
+  REQUIRE(t.ok());
+  o.host_keys = "strict";
+  t = SshTransport::Connect(o);  // the key was recorded
+  REQUIRE(t.ok());
+
+  o.port = 1;  // nothing listens there
+  t = SshTransport::Connect(o);
+  REQUIRE(!t.ok());
+  CHECK(t.status().code() == Status::Code::kUnavailable);
+}
+
+TEST_CASE("local transport: the same contract without SSH") {
+  transport::LocalTransport local;
+  auto r = local.Exec("echo out; echo err >&2; exit 4", 10);
+  REQUIRE(r.ok());
+  CHECK(r->out == "out\n");
+  CHECK(r->err == "err\n");
+  CHECK(r->exit_code == 4);
+  r = local.Exec("sleep 30", 0.5);
+  REQUIRE(r.ok());
+  CHECK(r->timed_out);
+  r = local.Exec("cat", 10, "x\n");
+  CHECK(r->out == "x\n");
+}
+
+}  // namespace
+}  // namespace fwcanary::testing
