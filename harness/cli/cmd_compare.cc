@@ -45,6 +45,12 @@ int RunCompare(CompareArgs& a) {
     std::fprintf(stderr, "fwcanary compare: needs at least one baseline and one candidate run\n");
     return kExitError;
   }
+  for (const auto& m : a.cfg.critical) {
+    if (judge::FindMetric(m) == nullptr) {
+      std::fprintf(stderr, "fwcanary compare: --critical %s: unknown metric\n", m.c_str());
+      return kExitError;
+    }
+  }
   for (const auto& t : a.tolerances) {
     auto eq = t.find('=');
     std::string name = t.substr(0, eq);
@@ -92,6 +98,9 @@ std::function<int()> SetupCompare(CLI::App& app) {
   app.add_option("--control", a->control, "a control node's run in the candidate's time window")
       ->allow_extra_args(false);
   app.add_option("--tolerance", a->tolerances, "METRIC=VALUE, e.g. p99=0.10 (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--critical", a->cfg.critical, "a metric whose FAIL fails the verdict (repeatable; "
+                                                "default: the metric table's)")
       ->allow_extra_args(false);
   app.add_option("--alpha", a->cfg.alpha, "false-discovery rate for FAILs")->check(
       CLI::Range(1e-6, 0.5));

@@ -8,6 +8,8 @@ namespace fwcanary::cli {
 const std::vector<Command>& Commands() {
   static const std::vector<Command> t = {
       {"plan", "validate a scenario and print the resolved plan; touches nothing", SetupPlan},
+      {"run", "roll the firmware out in waves, judge each, halt and roll back on a regression",
+       SetupRun},
       {"compare", "judge candidate runs against baseline runs (agent records or fio JSON)",
        SetupCompare},
       {"calibrate", "A/A: noise per metric from repeated runs of the same firmware, and the "

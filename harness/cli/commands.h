@@ -25,6 +25,7 @@ const std::vector<Command>& Commands();
 std::function<int()> SetupCompare(CLI::App& app);
 std::function<int()> SetupCalibrate(CLI::App& app);
 std::function<int()> SetupPlan(CLI::App& app);
+std::function<int()> SetupRun(CLI::App& app);
 
 // fwcanary's main: parses argv, runs the chosen subcommand. Returns the exit code.
 int Main(int argc, char** argv);

@@ -83,6 +83,35 @@ Calibration Calibrate(const std::vector<Run>& runs, const JudgeConfig& cfg) {
   return out;
 }
 
+std::map<std::string, double> RunNoiseFromPairs(
+    const std::vector<std::pair<const Run*, const Run*>>& pairs) {
+  std::map<std::string, double> out;
+  for (const auto& m : Metrics()) {
+    double sum = 0;
+    int n = 0;
+    std::vector<std::string> classes = m.per_class ? std::vector<std::string>{"deliver", "retrieve"}
+                                                   : std::vector<std::string>{""};
+    for (const auto& [before, after] : pairs) {
+      for (const auto& w : before->windows) {
+        const Window* later = after->FindWindow(w.phase);
+        if (later == nullptr) continue;
+        for (const auto& cls : classes) {
+          auto a = MeasureWindow(m, w, cls);
+          auto b = MeasureWindow(m, *later, cls);
+          if (!a || !b) continue;
+          double df = 0;
+          double within = std::max(PairedWithinVar(*a, *b, &df), 0.0);
+          double d = b->value - a->value;
+          sum += std::max(0.0, d * d - within);
+          ++n;
+        }
+      }
+    }
+    if (n > 0) out[m.name] = std::sqrt(sum / n);
+  }
+  return out;
+}
+
 nlohmann::json CalibrationToJson(const Calibration& c) {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& r : c.rows) {

@@ -38,6 +38,13 @@ Calibration Calibrate(const std::vector<Run>& runs, const JudgeConfig& cfg);
 
 nlohmann::json CalibrationToJson(const Calibration& c);
 std::string RenderCalibration(const Calibration& c);
+// Run-to-run noise measured in a rollout itself: pairs of (baseline, later window) of nodes that
+// were not changed in between (the controls). Per metric, the root mean square over nodes,
+// phases and classes of the part of each difference beyond its within-window noise: what a
+// later wave with no controls left uses instead of the table's assumed noise.
+std::map<std::string, double> RunNoiseFromPairs(
+    const std::vector<std::pair<const Run*, const Run*>>& pairs);
+
 // Reads the "run_noise" map of CalibrationToJson output into cfg.run_noise.
 Status LoadNoise(const std::string& path, JudgeConfig* cfg);
 

@@ -121,6 +121,11 @@ Comparison Compare(const MetricDef& m, const std::vector<WindowStat>& ref,
 }
 
 void RunVarianceFromControls(const ControlDiffs& k, double* var, double* df) {
+  if (k.pooled_run_var >= 0) {
+    *var = k.pooled_run_var;
+    *df = k.pooled_run_df;
+    return;
+  }
   double s2 = Variance(k.d);
   double within = Mean(k.within);
   *var = std::max(0.0, s2 - within);

@@ -44,6 +44,10 @@ struct CompareOptions {
 struct ControlDiffs {
   std::vector<double> d;       // per control node, on the metric's scale
   std::vector<double> within;  // per control node: within-window variance of its difference
+  // Run-to-run variance pooled over the metric's phases and classes (more degrees of freedom
+  // than one group of k controls gives); < 0: estimate from this group alone.
+  double pooled_run_var = -1;
+  double pooled_run_df = 0;
 };
 // Run-to-run variance of a difference beyond within noise (method of moments), and its df.
 // REQUIRES: at least two controls.

@@ -161,6 +161,48 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
         }
       }
     }
+    auto control_diffs = [&](const MetricDef& m, const std::string& phase,
+                             const std::string& cls) {
+      ControlDiffs diffs;
+      std::vector<WindowStat> k;
+      for (const Run* kr : control) {
+        const Window* kw = kr->FindWindow(phase);
+        if (kw == nullptr) continue;
+        auto ks = MeasureWindow(m, *kw, cls, &cache);
+        if (!ks) continue;
+        k.push_back(*ks);
+        for (const auto& br : in.baseline) {
+          if (br.node != kr->node) continue;
+          const Window* bw = br.FindWindow(phase);
+          auto bs = bw ? MeasureWindow(m, *bw, cls, &cache) : std::nullopt;
+          if (!bs) continue;
+          diffs.d.push_back(ks->value - bs->value);
+          double pdf = 0;
+          diffs.within.push_back(std::max(PairedWithinVar(*bs, *ks, &pdf), 0.0));
+          break;
+        }
+      }
+      return std::make_pair(diffs, k);
+    };
+    // The run-to-run part of a difference, pooled per metric over phases and classes: a
+    // 3-node lab has only two controls, and one degree of freedom per group says little.
+    std::map<std::string, std::pair<double, double>> pooled;
+    for (const auto& m : Metrics()) {
+      double ss = 0, dfs = 0, wsum = 0, wn = 0;
+      for (const auto& phase : phases) {
+        for (const char* cls : m.per_class ? std::vector<const char*>{"deliver", "retrieve", "scan"}
+                                           : std::vector<const char*>{""}) {
+          ControlDiffs d = control_diffs(m, phase, cls).first;
+          if (d.d.size() < 2) continue;
+          double mean = Mean(d.d);
+          for (double x : d.d) ss += (x - mean) * (x - mean);
+          dfs += static_cast<double>(d.d.size() - 1);
+          for (double w : d.within) wsum += w;
+          wn += static_cast<double>(d.within.size());
+        }
+      }
+      if (dfs > 0) pooled[m.name] = {std::max(0.0, ss / dfs - wsum / wn), dfs};
+    }
     for (const auto& phase : phases) {
       for (const auto& m : Metrics()) {
         std::vector<std::string> classes;
@@ -178,7 +220,11 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
           v.phase = phase;
           v.cls = cls;
           v.metric = m.name;
-          v.critical = m.critical && (cls.empty() || IsCriticalClass(cls));
+          bool critical_metric =
+              cfg.critical.empty()
+                  ? m.critical
+                  : std::find(cfg.critical.begin(), cfg.critical.end(), m.name) != cfg.critical.end();
+          v.critical = critical_metric && (cls.empty() || IsCriticalClass(cls));
           if (c.empty()) {
             v.verdict = v.critical ? Verdict::kFail : Verdict::kInconclusive;
             v.sentence = (cls.empty() ? "" : cls + " ") + m.name + ": no data during " + phase +
@@ -195,24 +241,10 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
           o.prior_run_noise = noise != cfg.run_noise.end() ? noise->second : m.prior_run_noise;
           // Control nodes that ran both windows measure the run-to-run noise of a difference
           // and the shift every node saw; without their baselines they are a level reference.
-          ControlDiffs diffs;
-          std::vector<WindowStat> k;
-          for (const Run* kr : control) {
-            const Window* kw = kr->FindWindow(phase);
-            if (kw == nullptr) continue;
-            auto ks = MeasureWindow(m, *kw, cls, &cache);
-            if (!ks) continue;
-            k.push_back(*ks);
-            for (const auto& br : in.baseline) {
-              if (br.node != kr->node) continue;
-              const Window* bw = br.FindWindow(phase);
-              auto bs = bw ? MeasureWindow(m, *bw, cls, &cache) : std::nullopt;
-              if (!bs) continue;
-              diffs.d.push_back(ks->value - bs->value);
-              double pdf = 0;
-              diffs.within.push_back(std::max(PairedWithinVar(*bs, *ks, &pdf), 0.0));
-              break;
-            }
+          auto [diffs, k] = control_diffs(m, phase, cls);
+          if (diffs.d.size() >= 2 && pooled.count(m.name) > 0) {
+            diffs.pooled_run_var = pooled[m.name].first;
+            diffs.pooled_run_df = pooled[m.name].second;
           }
           if (diffs.d.size() >= 2 && b.size() == 1 && c.size() == 1) {
             CompareOptions measured = o;

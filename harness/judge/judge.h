@@ -31,6 +31,8 @@ namespace fwcanary::judge {
 struct JudgeConfig {
   std::map<std::string, double> tolerances;   // by metric name; defaults from the table
   std::map<std::string, double> run_noise;    // by metric name: calibrated run-to-run noise
+  // Which metrics are critical (for deliver and retrieve, or per node); empty: the table's.
+  std::vector<std::string> critical;
   double alpha = 0.01;        // false-discovery rate for FAILs (Benjamini-Hochberg)
   double confidence = 0.95;   // one-sided, for PASS and the reported intervals
   double pass_score = 95;

@@ -25,7 +25,7 @@ json ComparisonJson(const MetricDef& m, const Comparison& c) {
               {"low", shown(c.lo)},
               {"high", shown(c.hi)},
               {"p", R(c.p)},
-              {"df", R(c.df)},
+              {"df", std::isfinite(c.df) && c.df < 1e7 ? nlohmann::json(R(c.df)) : nlohmann::json(nullptr)},
               {"detectable", shown(c.mde)},
               {"runs_reference", c.n_ref},
               {"runs_candidate", c.n_cand},

@@ -61,6 +61,7 @@ struct Rollout {
 
 struct JudgeSettings {
   std::map<std::string, double> tolerances;  // by metric name (harness/judge/metrics.h)
+  std::vector<std::string> critical;         // metrics whose FAIL fails the run; empty: table's
   double alpha = 0.01;
 };
 

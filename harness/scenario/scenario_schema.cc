@@ -231,6 +231,18 @@ const std::vector<FieldDef<JudgeSettings>>& JudgeTable() {
          }
          return Status::Ok();
        }},
+      {"critical", FieldKind::kArray, "(metric table)",
+       "metrics whose FAIL or missing data fails the run", {}, {},
+       [](const json& v, JudgeSettings& o, const FieldContext& c) {
+         for (std::size_t i = 0; i < v.size(); ++i) {
+           if (!v[i].is_string() || judge::FindMetric(v[i].get<std::string>()) == nullptr) {
+             return c.Element(i).Error("must be a metric name (throughput, p50, p99, ...), got " +
+                                       v[i].dump());
+           }
+           o.critical.push_back(v[i].get<std::string>());
+         }
+         return Status::Ok();
+       }},
       {"alpha", FieldKind::kNumber, "0.01", "false-discovery rate for FAILs", 1e-6, 0.5,
        Set(&JudgeSettings::alpha)},
   };

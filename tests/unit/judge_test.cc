@@ -159,3 +159,24 @@ TEST_CASE("judge: the same input gives the same JSON bytes") {
 
 }  // namespace
 }  // namespace fwcanary::judge
+
+namespace fwcanary::judge {
+namespace {
+
+TEST_CASE("judge: the critical metrics can be chosen by the scenario") {
+  testing::SyntheticNoise n;
+  n.intervals = 120;
+  auto c = testing::SyntheticCanary(4, 0.5, 0, n, 41);  // p99 (and every quantile) +50%
+  JudgeConfig cfg;
+  cfg.critical = {"throughput"};
+  JudgeResult r = Judge({c.baseline, c.candidate, c.control}, cfg);
+  const MetricVerdict* p99 = Find(r, "deliver", "p99");
+  REQUIRE(p99 != nullptr);
+  CHECK(!p99->critical);
+  CHECK(Find(r, "deliver", "throughput")->critical);
+  // Latency failed but is not critical here: the overall verdict rests on the score.
+  CHECK(r.reason.find("deliver p99") == std::string::npos);
+}
+
+}  // namespace
+}  // namespace fwcanary::judge

@@ -118,6 +118,7 @@ TEST_CASE("scenario: errors name file line column and field") {
   expect(Scn(f, "rollout: {waves: [1, abc]}\n"), "field 'rollout.waves[1]': must be a count");
   expect(Scn(f, "ssh: {host_keys: \"off\"}\n"), "field 'ssh.host_keys': must be one of strict, accept-new");
   expect(Scn(f, "judge: {tolerances: {p98: 0.1}}\n"), "field 'judge.tolerances.p98': unknown metric (did you mean 'p99'?)");
+  expect(Scn(f, "judge: {critical: [p50, latency]}\n"), "field 'judge.critical[1]': must be a metric name");
   expect(Scn(f, "", "fwsim-node rollback", "fwsim-node rollback {imgae}"),
          "field 'firmware.rollback_command': unknown placeholder {imgae}");
   expect(Scn(f, "", "fwsim-node version", "fwsim-node version {node.slot}"),

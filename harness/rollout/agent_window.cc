@@ -1,0 +1,69 @@
+#include "harness/rollout/agent_window.h"
+
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "harness/rollout/node_session.h"
+#include "harness/scenario/command_template.h"
+
+namespace fwcanary::rollout {
+
+WindowResult RunAgentWindow(const scenario::Scenario& sc,
+                            const std::vector<const scenario::Node*>& clients,
+                            const std::string& window, const WorkloadSpec& spec,
+                            const std::string& run_dir, const std::function<void()>& during,
+                            double during_delay_s,
+                            const std::function<void(const std::string&)>& log) {
+  WindowResult result;
+  std::mutex mu;
+  const std::string spec_text = spec.ToJson().dump();
+  const double timeout = spec.MaxDurationSeconds() + spec.final_timeout_s + 120;
+  std::vector<std::thread> threads;
+  for (const auto* node : clients) {
+    std::string path = run_dir + "/samples/" + window + "-" + node->name + ".jsonl";
+    {
+      std::lock_guard lock(mu);
+      result.samples[node->name] = path;
+    }
+    threads.emplace_back([&, node, path] {
+      NodeSession session(sc, *node);
+      std::string cmd = scenario::ShellQuote(node->vars.at("agent_path")) + " --spec - --workdir " +
+                        scenario::ShellQuote(node->vars.at("workdir") + "/" + window) +
+                        " --node " + scenario::ShellQuote(node->name) + " --seed " +
+                        std::to_string(spec.seed) + " --cleanup";
+      std::ofstream out(path);
+      auto r = session.Run(cmd, timeout, spec_text, [&](const std::string& line) {
+        out << line << "\n";
+        out.flush();
+        return true;
+      });
+      std::string error;
+      if (!r.ok()) {
+        error = r.status().message();
+      } else if (r->timed_out) {
+        error = "the agent did not finish within " + std::to_string(static_cast<int>(timeout)) + " s";
+      } else if (r->exit_code == 2 || !r->signal.empty()) {
+        std::string err = r->err;
+        while (!err.empty() && err.back() == '\n') err.pop_back();
+        std::size_t last = err.find_last_of('\n');
+        error = "the agent failed (exit " + std::to_string(r->exit_code) + r->signal + "): " +
+                (last == std::string::npos ? err : err.substr(last + 1));
+      }
+      // Exit 1 (a message lost or corrupt) is not a harness error: the judge FAILs on it.
+      std::lock_guard lock(mu);
+      if (!error.empty()) result.errors.push_back(node->name + ": " + error);
+    });
+  }
+  log(window + ": agents started on " + std::to_string(clients.size()) + " client(s), " +
+      std::to_string(static_cast<int>(spec.MaxDurationSeconds())) + " s at most");
+  if (during) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(during_delay_s));
+    during();
+  }
+  for (auto& t : threads) t.join();
+  return result;
+}
+
+}  // namespace fwcanary::rollout

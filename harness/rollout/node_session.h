@@ -1,0 +1,39 @@
+#pragma once
+// NodeSession: one node's connection as the rollout uses it. Connects lazily with the
+// scenario's SSH settings (or locally for `transport: local`), runs commands with deadlines,
+// and forgets the connection when it drops or the node reboots, so the next call reconnects.
+//
+// Thread safety: one NodeSession per thread.
+
+#include <memory>
+#include <string>
+
+#include "harness/scenario/scenario.h"
+#include "harness/transport/transport.h"
+
+namespace fwcanary::rollout {
+
+class NodeSession {
+ public:
+  NodeSession(const scenario::Scenario& sc, const scenario::Node& node) : sc_(sc), node_(node) {}
+
+  // Runs a command line (already expanded and quoted). Unavailable/Refused/Timeout when the
+  // node cannot be reached; a non-zero exit is a result, not an error.
+  Result<transport::ExecResult> Run(const std::string& command, double timeout_s,
+                                    const std::string& stdin_text = "",
+                                    const std::function<bool(const std::string&)>& on_line = {});
+  // Expands `cmd` for this node, runs it, requires exit 0, returns stdout without trailing
+  // newlines. Errors name the node and the command.
+  Result<std::string> Ask(const scenario::TimedCommand& cmd);
+  Status Put(const std::string& local, const std::string& remote, int mode, double timeout_s);
+  void Drop() { t_.reset(); }
+  const scenario::Node& node() const { return node_; }
+
+ private:
+  Status Ensure();
+  const scenario::Scenario& sc_;
+  const scenario::Node& node_;
+  std::unique_ptr<transport::Transport> t_;
+};
+
+}  // namespace fwcanary::rollout
