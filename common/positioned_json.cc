@@ -35,15 +35,6 @@ struct TrackingIterator {
   bool operator!=(const TrackingIterator& o) const { return p != o.p; }
 };
 
-std::string EscapePointerToken(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
 
 SourcePos PosAt(const std::string& text, std::size_t offset) {
   SourcePos pos{1, 1};
@@ -213,6 +204,16 @@ std::string DisplayPath(const std::string& pointer) {
     }
     if (next == std::string::npos) break;
     i = next;
+  }
+  return out;
+}
+
+std::string EscapePointerToken(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
   }
   return out;
 }

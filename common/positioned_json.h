@@ -47,6 +47,9 @@ class PositionedJson {
   std::map<std::string, SourcePos> pos_;
 };
 
+// One JSON pointer token: "~" -> "~0", "/" -> "~1" (RFC 6901).
+std::string EscapePointerToken(const std::string& s);
+
 // "/phases/1/rate" -> "phases[1].rate": how a field is named in messages.
 std::string DisplayPath(const std::string& pointer);
 

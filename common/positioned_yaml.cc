@@ -10,20 +10,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "common/file_text.h"
+
 namespace fwcanary {
 namespace {
 
 using nlohmann::json;
-
-std::string EscapeToken(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
 
 json PlainScalar(const std::string& s) {
   static const std::regex kInt(R"([-+]?(0|[1-9][0-9]*))");
@@ -71,7 +63,7 @@ class Converter {
           if (!kv.first.IsScalar()) return Error(kv.first, "keys must be plain strings");
           const std::string key = kv.first.Scalar();
           if (out.contains(key)) return Error(kv.first, "duplicate key '" + key + "'");
-          std::string child = pointer + "/" + EscapeToken(key);
+          std::string child = pointer + "/" + EscapePointerToken(key);
           json v;
           if (Status s = Convert(kv.second, child, v); !s.ok()) return s;
           // The key's position names the field better than its value's (which may be a block
@@ -114,14 +106,9 @@ Result<PositionedJson> ParseYaml(const std::string& text, const std::string& sou
 }
 
 Result<PositionedJson> LoadYamlFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return errno == ENOENT ? Status::NotFound(path + ": no such file")
-                           : Status::FromErrno("cannot read " + path, errno);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ParseYaml(ss.str(), path);
+  Result<std::string> text = ReadTextFile(path);
+  if (!text.ok()) return text.status();
+  return ParseYaml(text.value(), path);
 }
 
 }  // namespace fwcanary

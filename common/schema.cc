@@ -19,6 +19,17 @@ const char* FieldKindName(FieldKind k) {
   return "?";
 }
 
+Status OneOf(const nlohmann::json& v, const FieldContext& ctx,
+             std::initializer_list<const char*> allowed) {
+  std::string s = v.get<std::string>();
+  std::string list;
+  for (const char* a : allowed) {
+    if (s == a) return Status::Ok();
+    list += std::string(list.empty() ? "" : ", ") + a;
+  }
+  return ctx.Error("must be one of " + list + ", got \"" + s + "\"");
+}
+
 Status FieldContext::Error(const std::string& what) const {
   std::string field = DisplayPath(pointer);
   return Status::InvalidArgument(source.Where(pointer) + ": " +

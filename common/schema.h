@@ -9,6 +9,7 @@
 // Thread safety: tables are immutable; Parse has no shared state.
 
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +50,19 @@ struct FieldDef {
   std::function<Status(const nlohmann::json& v, T& out, const FieldContext& ctx)> set;
   bool required = false;
 };
+
+// A setter that stores a (kind-checked) value into a member: the common case of FieldDef::set.
+template <typename T, typename V>
+std::function<Status(const nlohmann::json&, T&, const FieldContext&)> SetMember(V T::*member) {
+  return [member](const nlohmann::json& v, T& out, const FieldContext&) {
+    out.*member = v.get<V>();
+    return Status::Ok();
+  };
+}
+
+// OK when the string value is one of `allowed`, else an error listing them.
+Status OneOf(const nlohmann::json& v, const FieldContext& ctx,
+             std::initializer_list<const char*> allowed);
 
 // Checks the kind and bounds of one value against its definition.
 Status CheckValue(FieldKind kind, std::optional<double> min, std::optional<double> max,

@@ -12,21 +12,8 @@ namespace {
 using nlohmann::json;
 
 template <typename T, typename V>
-std::function<Status(const json&, T&, const FieldContext&)> Set(V T::*member) {
-  return [member](const json& v, T& out, const FieldContext&) {
-    out.*member = v.get<V>();
-    return Status::Ok();
-  };
-}
-
-Status OneOf(const json& v, const FieldContext& ctx, std::initializer_list<const char*> allowed) {
-  std::string s = v.get<std::string>();
-  std::string list;
-  for (const char* a : allowed) {
-    if (s == a) return Status::Ok();
-    list += std::string(list.empty() ? "" : ", ") + a;
-  }
-  return ctx.Error("must be one of " + list + ", got \"" + s + "\"");
+auto Set(V T::*member) {
+  return SetMember(member);
 }
 
 const std::vector<FieldDef<SizeDistribution>>& SizeTable() {

@@ -14,11 +14,8 @@ namespace {
 using nlohmann::json;
 
 template <typename T, typename V>
-std::function<Status(const json&, T&, const FieldContext&)> Set(V T::*member) {
-  return [member](const json& v, T& out, const FieldContext&) {
-    out.*member = v.get<V>();
-    return Status::Ok();
-  };
+auto Set(V T::*member) {
+  return SetMember(member);
 }
 
 template <typename T>
@@ -27,16 +24,6 @@ std::function<Status(const json&, T&, const FieldContext&)> Path(std::string T::
     out.*member = ExpandEnv(v.get<std::string>());
     return Status::Ok();
   };
-}
-
-Status OneOf(const json& v, const FieldContext& ctx, std::initializer_list<const char*> allowed) {
-  std::string s = v.get<std::string>();
-  std::string list;
-  for (const char* a : allowed) {
-    if (s == a) return Status::Ok();
-    list += std::string(list.empty() ? "" : ", ") + a;
-  }
-  return ctx.Error("must be one of " + list + ", got \"" + s + "\"");
 }
 
 // Placeholders a command may use; {node.X} must be a var every node has (checked later).

@@ -24,8 +24,11 @@ Result<ExecResult> LocalTransport::Exec(const std::string& command, double timeo
   try {
     bp::opstream in;
     bp::ipstream out, err;
+    // Its own process group: a timeout kills what the shell started too (a `sleep` holding
+    // the output pipe open would otherwise keep us reading until it ends).
+    bp::group group;
     bp::child child("/bin/sh", bp::args({"-c", command}), bp::std_in < in, bp::std_out > out,
-                    bp::std_err > err);
+                    bp::std_err > err, group);
     in << stdin_text;
     in.flush();
     in.pipe().close();
@@ -43,7 +46,8 @@ Result<ExecResult> LocalTransport::Exec(const std::string& command, double timeo
       }
       if (!done) {
         killed = true;
-        ::kill(child.id(), SIGKILL);
+        std::error_code ec;
+        group.terminate(ec);
       }
     });
     std::string line;
@@ -52,7 +56,8 @@ Result<ExecResult> LocalTransport::Exec(const std::string& command, double timeo
       res.out += line + "\n";
       if (on_line && !stop && !on_line(line)) {
         stop = true;
-        ::kill(child.id(), SIGTERM);
+        std::error_code ec;
+        group.terminate(ec);
       }
     }
     child.wait();

@@ -20,10 +20,7 @@ Setter Op(FsOp op) {
 
 template <typename V>
 Setter Set(V FirmwareProfile::*member) {
-  return [member](const json& v, FirmwareProfile& p, const FieldContext&) {
-    p.*member = v.get<V>();
-    return Status::Ok();
-  };
+  return SetMember(member);
 }
 
 // Sub-objects share the profile as target, so one FieldDef<FirmwareProfile> type serves all.

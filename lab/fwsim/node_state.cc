@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/file_text.h"
+
 namespace fwcanary::lab {
 
 Status WriteFileAtomic(const std::string& path, const std::string& text) {
@@ -36,23 +38,8 @@ Status WriteFileAtomic(const std::string& path, const std::string& text) {
   return Status::Ok();
 }
 
-namespace {
-
-Result<std::string> ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return errno == ENOENT ? Status::NotFound(path + ": no such file")
-                           : Status::FromErrno("cannot read " + path, errno);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
-
 Result<NodeState> LoadNodeState(const std::string& path) {
-  Result<std::string> text = ReadAll(path);
+  Result<std::string> text = ReadTextFile(path);
   if (!text.ok()) return text.status();
   try {
     nlohmann::json j = nlohmann::json::parse(text.value());
@@ -75,7 +62,7 @@ Status SaveNodeState(const std::string& path, const NodeState& s) {
 }
 
 Result<NodeSettings> LoadSettings(const std::string& path) {
-  Result<std::string> text = ReadAll(path);
+  Result<std::string> text = ReadTextFile(path);
   if (!text.ok()) return text.status();
   NodeSettings out;
   std::istringstream in(text.value());
