@@ -1,4 +1,5 @@
 // fwcanary run: the staged rollout of a scenario (harness/rollout/rollout.h).
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,7 +19,8 @@ struct RunArgs {
   std::string reports_dir;
 };
 
-// The agent binary shipped next to this fwcanary binary (build/bin/), deployed to nodes.
+}  // namespace
+
 std::string SiblingAgent() {
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -26,6 +28,28 @@ std::string SiblingAgent() {
   auto agent = self.parent_path() / "fwcanary-agent";
   return std::filesystem::exists(agent) ? agent.string() : "";
 }
+
+namespace {
+
+void OnStopSignal(int) {
+  if (rollout::StopRequested()) ::_exit(kExitError);
+  rollout::RequestStop();
+  const char msg[] = "\nfwcanary: stopping at the next safe point (again to quit at once)\n";
+  ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)ignored;
+}
+
+}  // namespace
+
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+namespace {
 
 int RunRun(RunArgs& a) {
   auto sc = scenario::LoadScenario(a.scenario, a.o);
@@ -35,7 +59,9 @@ int RunRun(RunArgs& a) {
   }
   if (!a.reports_dir.empty()) sc->reports.dir = a.reports_dir;
   if (a.run.agent_binary.empty()) a.run.agent_binary = SiblingAgent();
-  return rollout::RunScenario(sc.value(), a.run);
+  a.run.tty = ::isatty(STDERR_FILENO) == 1;
+  InstallStopHandlers();
+  return rollout::RunScenario(sc.value(), {a.scenario, a.o, a.reports_dir}, a.run);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@ const std::vector<Command>& Commands() {
       {"plan", "validate a scenario and print the resolved plan; touches nothing", SetupPlan},
       {"run", "roll the firmware out in waves, judge each, halt and roll back on a regression",
        SetupRun},
+      {"resume", "continue a run the controller did not finish (killed, stopped, host crash)",
+       SetupResume},
       {"compare", "judge candidate runs against baseline runs (agent records or fio JSON)",
        SetupCompare},
       {"calibrate", "A/A: noise per metric from repeated runs of the same firmware, and the "

@@ -26,6 +26,16 @@ std::function<int()> SetupCompare(CLI::App& app);
 std::function<int()> SetupCalibrate(CLI::App& app);
 std::function<int()> SetupPlan(CLI::App& app);
 std::function<int()> SetupRun(CLI::App& app);
+std::function<int()> SetupResume(CLI::App& app);
+
+// SIGINT/SIGTERM ask a running rollout to stop at its next safe point (rollout::RequestStop);
+// a second signal ends the process at once (the journal is still consistent: it is written
+// before every action).
+void InstallStopHandlers();
+
+// The agent binary shipped next to this fwcanary binary (build/bin/), deployed to nodes; empty
+// when there is none.
+std::string SiblingAgent();
 
 // fwcanary's main: parses argv, runs the chosen subcommand. Returns the exit code.
 int Main(int argc, char** argv);

@@ -31,7 +31,8 @@ Status RunHealthChecks(const scenario::Scenario& sc, NodeSession& session) {
 Result<Activation> WaitForActivation(const scenario::Scenario& sc, NodeSession& session,
                                      const std::string& expected_version,
                                      const std::string& old_boot_id,
-                                     const std::function<void(const std::string&)>& log) {
+                                     const std::function<void(const std::string&)>& log,
+                                     bool (*stop)()) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
@@ -40,6 +41,7 @@ Result<Activation> WaitForActivation(const scenario::Scenario& sc, NodeSession& 
   std::string last = "never answered";
   bool said_down = false;
   while (Clock::now() < deadline) {
+    if (stop != nullptr && stop()) return Status::Unavailable(name + ": stopped while waiting for activation");
     auto boot = session.Ask(sc.firmware.boot_id_cmd);
     if (!boot.ok()) {
       session.Drop();

@@ -21,12 +21,14 @@ struct Activation {
   double seconds = 0;   // from the call until confirmed
 };
 
+// `stop`, if set, ends the wait early (Unavailable "stopped") when it returns true.
 // Errors: Timeout naming what was last seen ("came back with version 1.0", "never answered",
 // "boot id unchanged: it did not reboot").
 Result<Activation> WaitForActivation(const scenario::Scenario& sc, NodeSession& session,
                                      const std::string& expected_version,
                                      const std::string& old_boot_id,
-                                     const std::function<void(const std::string&)>& log);
+                                     const std::function<void(const std::string&)>& log,
+                                     bool (*stop)() = nullptr);
 
 // Runs every health check; the first failure as an error naming check and node.
 Status RunHealthChecks(const scenario::Scenario& sc, NodeSession& session);

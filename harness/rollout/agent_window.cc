@@ -15,7 +15,8 @@ WindowResult RunAgentWindow(const scenario::Scenario& sc,
                             const std::string& window, const WorkloadSpec& spec,
                             const std::string& run_dir, const std::function<void()>& during,
                             double during_delay_s,
-                            const std::function<void(const std::string&)>& log) {
+                            const std::function<void(const std::string&)>& log,
+                            const std::function<bool()>& keep_going) {
   WindowResult result;
   std::mutex mu;
   const std::string spec_text = spec.ToJson().dump();
@@ -37,10 +38,12 @@ WindowResult RunAgentWindow(const scenario::Scenario& sc,
       auto r = session.Run(cmd, timeout, spec_text, [&](const std::string& line) {
         out << line << "\n";
         out.flush();
-        return true;
+        return !keep_going || keep_going();
       });
       std::string error;
-      if (!r.ok()) {
+      if (keep_going && !keep_going()) {
+        // Stopped on purpose: not an error of the node.
+      } else if (!r.ok()) {
         error = r.status().message();
       } else if (r->timed_out) {
         error = "the agent did not finish within " + std::to_string(static_cast<int>(timeout)) + " s";

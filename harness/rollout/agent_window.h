@@ -26,12 +26,15 @@ struct WindowResult {
 };
 
 // Runs `spec` on `clients`; calls `during` (if set) on the calling thread `during_delay_s`
-// after the agents started, while they run. `log` receives progress lines.
+// after the agents started, while they run. `log` receives progress lines. When `keep_going`
+// (if set) turns false, the agents' sessions are closed at their next record (the agent stops
+// on the broken pipe) and the window ends early.
 WindowResult RunAgentWindow(const scenario::Scenario& sc,
                             const std::vector<const scenario::Node*>& clients,
                             const std::string& window, const WorkloadSpec& spec,
                             const std::string& run_dir, const std::function<void()>& during,
                             double during_delay_s,
-                            const std::function<void(const std::string&)>& log);
+                            const std::function<void(const std::string&)>& log,
+                            const std::function<bool()>& keep_going = {});
 
 }  // namespace fwcanary::rollout

@@ -36,6 +36,7 @@ Plan MakePlan(const Scenario& sc) {
 std::map<std::string, std::string> NodeValues(const Scenario& sc, const Node& n) {
   std::map<std::string, std::string> v = {{"image", sc.firmware.image},
                                           {"version", sc.firmware.version},
+                                          {"rollback_image", sc.firmware.rollback_image},
                                           {"node.name", n.name},
                                           {"node.host", n.host}};
   for (const auto& [k, val] : n.vars) v["node." + k] = val;
@@ -50,6 +51,11 @@ std::string Cmd(const Scenario& sc, const Node& n, const scenario::TimedCommand&
   o << (r.ok() ? r.value() : "<" + r.status().message() + ">") << "   (timeout " << c.timeout_s
     << " s)";
   return o.str();
+}
+
+std::string LockPathShown(const Scenario& sc, const Node& n) {
+  auto r = scenario::Expand(sc.rollout.lock_path, NodeValues(sc, n));
+  return r.ok() ? r.value() : "<" + r.status().message() + ">";
 }
 
 }  // namespace
@@ -104,6 +110,14 @@ std::string RenderPlan(const Scenario& sc, const Plan& plan) {
     o << "    boot id:  " << Cmd(sc, n, sc.firmware.boot_id_cmd) << "\n";
     o << "    upgrade:  " << Cmd(sc, n, sc.firmware.upgrade) << "\n";
     o << "    rollback: " << Cmd(sc, n, sc.firmware.rollback) << "\n";
+    o << "    rollback check: "
+      << (sc.firmware.rollback_check.run.empty()
+              ? std::string(sc.rollout.allow_unrollbackable
+                                ? "none (allow_unrollbackable: flashed without one)"
+                                : "none: the run refuses to flash (set rollback_check_command)")
+              : Cmd(sc, n, sc.firmware.rollback_check))
+      << "\n";
+    o << "    lease:    " << LockPathShown(sc, n) << " (ttl " << sc.rollout.lock_ttl_s << " s)\n";
     for (const auto& c : sc.health) o << "    health " << c.name << ": " << Cmd(sc, n, c.cmd) << "\n";
     for (const auto& c : sc.drift) o << "    drift " << c.name << ": " << Cmd(sc, n, c.cmd) << "\n";
   }

@@ -1,7 +1,9 @@
 #include "harness/rollout/rollout.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -10,13 +12,18 @@
 #include <thread>
 
 #include "common/exit_status.h"
+#include "common/file_text.h"
 #include "harness/judge/calibration.h"
 #include "harness/judge/judge.h"
 #include "harness/judge/verdict_render.h"
 #include "harness/rollout/activation.h"
 #include "harness/rollout/agent_window.h"
+#include "harness/rollout/fan_out.h"
+#include "harness/rollout/journal.h"
+#include "harness/rollout/lease_lock.h"
 #include "harness/rollout/node_session.h"
 #include "harness/rollout/plan.h"
+#include "harness/rollout/progress.h"
 #include "harness/scenario/command_template.h"
 
 namespace fwcanary::rollout {
@@ -26,25 +33,9 @@ namespace fs = std::filesystem;
 using scenario::Node;
 using scenario::Scenario;
 
-class RunLog {
- public:
-  explicit RunLog(const std::string& path) : out_(path) {}
-  void operator()(const std::string& line) {
-    std::lock_guard lock(mu_);
-    std::time_t now = std::time(nullptr);
-    char ts[32];
-    std::strftime(ts, sizeof ts, "%H:%M:%S", std::localtime(&now));
-    std::fprintf(stderr, "%s fwcanary: %s\n", ts, line.c_str());
-    out_ << ts << " " << line << "\n";
-    out_.flush();
-  }
+std::atomic<bool> g_stop{false};
 
- private:
-  std::mutex mu_;
-  std::ofstream out_;
-};
-
-std::string RunDirFor(const Scenario& sc) {
+std::string NewRunDir(const Scenario& sc) {
   std::time_t now = std::time(nullptr);
   char ts[32];
   std::strftime(ts, sizeof ts, "%Y%m%d-%H%M%S", std::gmtime(&now));
@@ -55,19 +46,16 @@ std::string RunDirFor(const Scenario& sc) {
   return dir;
 }
 
-struct NodeState {
-  std::string version_before, boot_before;
-  std::map<std::string, std::string> drift_before;  // check name -> output
-  bool upgraded = false;
-  bool failed = false;
-};
-
-std::vector<const Node*> ClientsOf(const Scenario& sc, const std::set<std::string>& targets) {
-  std::vector<const Node*> out;
-  for (const auto* c : sc.inventory.Clients()) {
-    if (targets.count(c->writes_to) > 0) out.push_back(c);
+// The lease owner: this run, wherever it is resumed from. No whitespace (the lock file is
+// "<owner> <expiry>").
+std::string OwnerFor(const std::string& dir) {
+  char host[256] = "host";
+  ::gethostname(host, sizeof host - 1);
+  std::string owner = "fwcanary:" + std::string(host) + ":" + fs::path(dir).filename().string();
+  for (char& c : owner) {
+    if (c == ' ' || c == '\t' || c == '\n') c = '_';
   }
-  return out;
+  return owner;
 }
 
 std::vector<judge::Run> Load(const std::vector<std::string>& files, const std::string& what,
@@ -84,230 +72,598 @@ std::vector<judge::Run> Load(const std::vector<std::string>& files, const std::s
   return runs;
 }
 
-}  // namespace
+// Returned by a stage that ends the run; std::nullopt means "go on".
+using Outcome = std::optional<int>;
 
-int RunScenario(const Scenario& sc, const RunOptions& o) {
-  const std::string dir = RunDirFor(sc);
-  RunLog log(dir + "/run.log");
-  log("run directory " + dir);
-  const Plan plan = MakePlan(sc);
-  std::map<std::string, NodeState> state;
-  nlohmann::json result = {{"scenario", sc.name}, {"image", sc.firmware.image},
-                           {"version", sc.firmware.version}, {"waves", nlohmann::json::array()}};
-  auto finish = [&](int code, const std::string& why) {
-    result["exit_code"] = code;
-    result["reason"] = why;
-    std::ofstream(dir + "/result.json") << result.dump(2) << "\n";
-    log(std::string(code == kExitPass ? "PASS" : code == kExitRegression ? "FAIL"
-                    : code == kExitInconclusive ? "INCONCLUSIVE" : "ERROR") + ": " + why);
-    log("results in " + dir);
-    return code;
-  };
+class Controller {
+ public:
+  Controller(const Scenario& sc, RunOptions o, std::string dir, Journal& journal, bool resumed)
+      : sc_(sc), o_(std::move(o)), dir_(std::move(dir)), j_(journal), resumed_(resumed),
+        progress_(dir_ + "/run.log", o_.tty), plan_(MakePlan(sc)) {}
 
-  // Preflight: every node answers, is healthy, and tells its firmware and boot; drift state is
-  // snapshotted; the agent runs where clients need it.
-  log("preflight: " + std::to_string(sc.inventory.nodes.size()) + " node(s)");
-  for (const auto& n : sc.inventory.nodes) {
-    NodeSession s(sc, n);
-    NodeState& st = state[n.name];
-    if (n.target) {
-      auto v = s.Ask(sc.firmware.version_cmd);
-      auto b = s.Ask(sc.firmware.boot_id_cmd);
-      if (!v.ok()) return finish(kExitError, "preflight: " + v.status().message());
-      if (!b.ok()) return finish(kExitError, "preflight: " + b.status().message());
-      st.version_before = v.value();
-      st.boot_before = b.value();
-      if (st.version_before == sc.firmware.version) {
-        return finish(kExitError, "preflight: " + n.name + " already runs " + sc.firmware.version +
-                                      ": nothing to compare (never flash a node twice)");
-      }
-    }
-    if (Status h = RunHealthChecks(sc, s); !h.ok()) return finish(kExitError, "preflight: " + h.message());
-    for (const auto& d : sc.drift) {
-      auto out = s.Ask(d.cmd);
-      if (!out.ok()) return finish(kExitError, "preflight: drift check: " + out.status().message());
-      st.drift_before[d.name] = out.value();
-      std::ofstream(dir + "/drift-before-" + n.name + ".txt", std::ios::app)
-          << "## " << d.name << "\n" << out.value() << "\n";
-    }
-    if (n.client) {
-      // Each window gets <workdir>/<window>, created by the agent (with its marker).
-      auto mk = s.Run("mkdir -p " + scenario::ShellQuote(n.vars.at("workdir")), 30);
-      if (!mk.ok() || mk->exit_code != 0) {
-        return finish(kExitError, "preflight: " + n.name + ": cannot create " + n.vars.at("workdir") +
-                                      (mk.ok() ? ": " + mk->err : ": " + mk.status().message()));
-      }
-      std::string agent = scenario::ShellQuote(n.vars.at("agent_path"));
-      auto r = s.Run(agent + " --version", 30);
-      if (!r.ok() || r->exit_code != 0) {
-        if (o.agent_binary.empty()) return finish(kExitError, "preflight: " + n.name + ": no agent at " + agent);
-        log(n.name + ": deploying the agent to " + n.vars.at("agent_path"));
-        if (Status p = s.Put(o.agent_binary, n.vars.at("agent_path"), 0755, 120); !p.ok()) {
-          return finish(kExitError, "preflight: " + n.name + ": agent upload: " + p.message());
-        }
-      }
-    }
-    log(n.name + ": ok" + (n.target ? ", firmware " + st.version_before : std::string()));
+  int Run();
+
+ private:
+  void Log(const std::string& line) { progress_.Log(line); }
+  std::function<void(const std::string&)> Logger() {
+    return [this](const std::string& l) { Log(l); };
   }
+  JournalNode NodeOf(const std::string& name) {
+    std::lock_guard lock(mu_);
+    return nodes_[name];
+  }
+  void SetNode(const std::string& name, NodeState state, const std::string& detail = "");
+  int Finish(int code, const std::string& why);
+  int Interrupted(const std::string& where);
 
-  // Baseline: every client, the whole workload, nothing upgraded.
-  WindowResult baseline = RunAgentWindow(sc, sc.inventory.Clients(), "baseline", sc.workload, dir,
-                                         nullptr, 0, std::ref(log));
-  if (!baseline.errors.empty()) return finish(kExitError, "baseline: " + baseline.errors.front());
+  Outcome Leases();
+  Outcome Preflight();
+  Outcome Window(const std::string& step, const std::string& window, const WorkloadSpec& spec,
+                 const std::function<void()>& during, std::map<std::string, std::string>* samples);
+  Outcome WaveStep(const Wave& wave);
+  void Flash(const std::vector<const Node*>& nodes);
+  std::vector<std::string> Activate(const Wave& wave);
+  bool RollBack(const Wave& wave);
+  Outcome Postflight();
+  std::vector<StageEstimate> Estimates() const;
 
-  std::set<std::string> upgraded;
+  const Scenario& sc_;
+  const RunOptions o_;
+  const std::string dir_;
+  Journal& j_;
+  const bool resumed_;
+  Progress progress_;
+  const Plan plan_;
+  std::string owner_;
+  std::mutex mu_;
+  std::map<std::string, JournalNode> nodes_;  // mirror of the journal's node table
+  std::map<std::string, std::string> baseline_;  // node -> samples file
+  std::set<std::string> upgraded_;
   // Run-to-run noise measured on the controls of earlier waves: a last wave has no controls
   // left, and this is better than the metric table's assumption.
-  std::map<std::string, double> measured_noise;
-  auto rollback = [&](const std::vector<const Node*>& nodes) {
-    bool ok = true;
-    for (const auto* n : nodes) {
-      NodeSession s(sc, *n);
-      auto boot = s.Ask(sc.firmware.boot_id_cmd);
-      auto r = s.Ask(sc.firmware.rollback);
-      if (!r.ok()) {
-        log(n->name + ": rollback failed: " + r.status().message());
-        ok = false;
-        continue;
+  std::map<std::string, double> measured_noise_;
+  nlohmann::json waves_ = nlohmann::json::array();
+  std::unique_ptr<LeaseKeeper> keeper_;
+};
+
+void Controller::SetNode(const std::string& name, NodeState state, const std::string& detail) {
+  JournalNode n;
+  {
+    std::lock_guard lock(mu_);
+    nodes_[name].state = state;
+    nodes_[name].detail = detail;
+    n = nodes_[name];
+  }
+  if (Status s = j_.SetNode(name, n); !s.ok()) Log("journal: " + s.message());
+  progress_.SetNode(name, NodeStateName(state));
+}
+
+int Controller::Finish(int code, const std::string& why) {
+  keeper_.reset();
+  if (!owner_.empty()) {
+    FanOut<Node>(sc_.inventory.nodes, sc_.ssh.concurrency, [&](const Node& n) {
+      NodeSession s(sc_, n);
+      if (Status r = ReleaseLease(sc_, s, owner_); !r.ok()) Log("lease release: " + r.message());
+    });
+  }
+  nlohmann::json result = {{"scenario", sc_.name},   {"image", sc_.firmware.image},
+                           {"version", sc_.firmware.version}, {"waves", waves_},
+                           {"exit_code", code},      {"reason", why},
+                           {"resumed", resumed_}};
+  std::ofstream(dir_ + "/result.json") << result.dump(2) << "\n";
+  j_.SetFact("exit_code", std::to_string(code));
+  j_.SetFact("reason", why);
+  j_.SetFact("status", "finished");
+  Log(std::string(code == kExitPass           ? "PASS"
+                  : code == kExitRegression   ? "FAIL"
+                  : code == kExitInconclusive ? "INCONCLUSIVE"
+                                              : "ERROR") +
+      ": " + why);
+  Log("results in " + dir_);
+  return code;
+}
+
+int Controller::Interrupted(const std::string& where) {
+  keeper_.reset();  // the leases stay (they expire after lock_ttl_s): resume takes them back
+  j_.SetFact("status", "interrupted");
+  j_.Event("stopped during " + where);
+  Log("stopped during " + where + "; the journal is consistent. Continue with: fwcanary resume " + dir_);
+  return kExitError;
+}
+
+std::vector<StageEstimate> Controller::Estimates() const {
+  const double window = sc_.workload.MaxDurationSeconds();
+  std::vector<StageEstimate> out = {{"preflight", 5}, {"baseline", window}};
+  for (const auto& w : plan_.waves) {
+    out.push_back({"wave" + std::to_string(w.number),
+                   o_.during_s + sc_.firmware.stable_s + 10 + window + sc_.rollout.pause_s});
+  }
+  out.push_back({"postflight", 2});
+  return out;
+}
+
+// Leases on every node first: another controller's run on any of them stops this one before it
+// touches anything.
+Outcome Controller::Leases() {
+  auto fact = j_.Fact("owner");
+  owner_ = fact ? *fact : OwnerFor(dir_);
+  j_.SetFact("owner", owner_);
+  std::mutex mu;
+  std::vector<std::string> refused;
+  FanOut<Node>(sc_.inventory.nodes, sc_.ssh.concurrency, [&](const Node& n) {
+    NodeSession s(sc_, n);
+    if (Status st = AcquireLease(sc_, s, owner_); !st.ok()) {
+      std::lock_guard lock(mu);
+      refused.push_back(st.message());
+    }
+  });
+  if (!refused.empty()) {
+    for (const auto& r : refused) Log(r);
+    return Finish(kExitError, "lease: " + refused.front());
+  }
+  std::vector<const Node*> all;
+  for (const auto& n : sc_.inventory.nodes) all.push_back(&n);
+  keeper_ = std::make_unique<LeaseKeeper>(sc_, all, owner_, Logger());
+  Log("leases taken on " + std::to_string(all.size()) + " node(s) as " + owner_);
+  return std::nullopt;
+}
+
+// Preflight: every node answers and is healthy, tells its firmware and boot, can be rolled
+// back; drift state is snapshotted; the agent runs where clients need it.
+Outcome Controller::Preflight() {
+  if (j_.Step("preflight") == StepState::kDone) return std::nullopt;
+  progress_.EnterStage("preflight", std::to_string(sc_.inventory.nodes.size()) + " node(s)");
+  j_.BeginStep("preflight");
+  Log("preflight: " + std::to_string(sc_.inventory.nodes.size()) + " node(s), " +
+      std::to_string(sc_.ssh.concurrency) + " at once");
+  std::mutex mu;
+  std::vector<std::string> errors;
+  FanOut<Node>(sc_.inventory.nodes, sc_.ssh.concurrency, [&](const Node& n) {
+    auto fail = [&](const std::string& e) {
+      std::lock_guard lock(mu);
+      errors.push_back(e);
+    };
+    NodeSession s(sc_, n);
+    JournalNode jn;
+    if (n.target) {
+      auto v = s.Ask(sc_.firmware.version_cmd);
+      auto b = v.ok() ? s.Ask(sc_.firmware.boot_id_cmd) : Result<std::string>(v.status());
+      if (!v.ok() || !b.ok()) return fail((v.ok() ? b : v).status().message());
+      jn.version_before = v.value();
+      jn.boot_before = b.value();
+      if (jn.version_before == sc_.firmware.version) {
+        return fail(n.name + " already runs " + sc_.firmware.version +
+                    ": nothing to compare (a node is never flashed twice)");
       }
-      auto a = WaitForActivation(sc, s, state[n->name].version_before,
-                                 boot.ok() ? boot.value() : "", std::ref(log));
-      if (!a.ok()) {
-        log(n->name + ": rollback did not complete: " + a.status().message());
-        ok = false;
-      } else {
-        log(n->name + ": rolled back to " + a->version);
+      if (!sc_.firmware.rollback_check.run.empty()) {
+        auto rb = s.Ask(sc_.firmware.rollback_check);
+        if (!rb.ok() && !sc_.rollout.allow_unrollbackable) {
+          return fail(n.name + ": cannot be rolled back, so it is not flashed (" +
+                      rb.status().message() + ")");
+        }
+        if (!rb.ok()) Log(n.name + ": rollback check failed, flashed anyway (allow_unrollbackable)");
       }
     }
-    return ok;
+    if (Status h = RunHealthChecks(sc_, s); !h.ok()) return fail(h.message());
+    std::string snapshot;
+    for (const auto& d : sc_.drift) {
+      auto out = s.Ask(d.cmd);
+      if (!out.ok()) return fail("drift check: " + out.status().message());
+      j_.SetDrift(n.name, d.name, out.value());
+      snapshot += "## " + d.name + "\n" + out.value() + "\n";
+    }
+    if (!sc_.drift.empty()) std::ofstream(dir_ + "/drift-before-" + n.name + ".txt") << snapshot;
+    if (n.client) {
+      // Each window gets <workdir>/<window>, created by the agent (with its marker).
+      auto mk = s.Run("mkdir -p " + scenario::ShellQuote(n.vars.at("workdir")), sc_.ssh.command_timeout_s);
+      if (!mk.ok() || mk->exit_code != 0) {
+        return fail(n.name + ": cannot create " + n.vars.at("workdir") +
+                    (mk.ok() ? ": " + mk->err : ": " + mk.status().message()));
+      }
+      std::string agent = scenario::ShellQuote(n.vars.at("agent_path"));
+      auto r = s.Run(agent + " --version", sc_.ssh.command_timeout_s);
+      if (!r.ok() || r->exit_code != 0) {
+        if (o_.agent_binary.empty()) return fail(n.name + ": no agent at " + agent);
+        Log(n.name + ": deploying the agent to " + n.vars.at("agent_path"));
+        if (Status p = s.Put(o_.agent_binary, n.vars.at("agent_path"), 0755, 120); !p.ok()) {
+          return fail(n.name + ": agent upload: " + p.message());
+        }
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      nodes_[n.name] = jn;
+    }
+    SetNode(n.name, NodeState::kReady, n.target ? "firmware " + jn.version_before : "client");
+  });
+  if (!errors.empty()) {
+    for (const auto& e : errors) Log("preflight: " + e);
+    return Finish(kExitError, "preflight: " + errors.front() +
+                                  (errors.size() > 1 ? " (and " + std::to_string(errors.size() - 1) +
+                                                           " more, see run.log)"
+                                                     : ""));
+  }
+  j_.FinishStep("preflight", nlohmann::json::object());
+  return std::nullopt;
+}
+
+// One agent window on every client. A window cut short by a stop or a crash is run again
+// under a new name (its half-written samples stay for the record).
+Outcome Controller::Window(const std::string& step, const std::string& window,
+                           const WorkloadSpec& spec, const std::function<void()>& during,
+                           std::map<std::string, std::string>* samples) {
+  if (j_.Step(step) == StepState::kDone) {
+    const nlohmann::json data = j_.StepData(step);  // a named value: items() must not dangle
+    for (const auto& [node, path] : data["samples"].items()) (*samples)[node] = path;
+    return std::nullopt;
+  }
+  int attempt = j_.StepData(step).value("attempt", 0) + 1;
+  std::string name = attempt == 1 ? window : window + "-" + std::to_string(attempt);
+  if (attempt > 1) Log(window + ": the window was cut short before; running it again as " + name);
+  j_.BeginStep(step, {{"attempt", attempt}});
+  WindowResult r = RunAgentWindow(sc_, sc_.inventory.Clients(), name, spec, dir_, during,
+                                  during ? 2.0 : 0.0, Logger(), [] { return !StopRequested(); });
+  if (StopRequested()) return Interrupted(window);
+  if (!r.errors.empty()) {
+    for (const auto& e : r.errors) Log(window + ": " + e);
+    return Finish(kExitError, window + ": " + r.errors.front());
+  }
+  *samples = r.samples;
+  j_.FinishStep(step, {{"attempt", attempt}, {"samples", r.samples}});
+  return std::nullopt;
+}
+
+// Flashes `nodes` (in parallel, up to ssh.concurrency). The journal says flash_sent before the
+// command leaves; a node whose version already reads the target is not flashed again.
+void Controller::Flash(const std::vector<const Node*>& nodes) {
+  FanOut<const Node*>(nodes, sc_.ssh.concurrency, [&](const Node* n) {
+    if (StopRequested()) return;
+    NodeSession s(sc_, *n);
+    auto v = s.Ask(sc_.firmware.version_cmd);
+    if (v.ok() && v.value() == sc_.firmware.version) {
+      Log(n->name + ": already reports " + v.value() + "; not flashing it again");
+      SetNode(n->name, NodeState::kFlashSent, "found on the target version");
+      return;
+    }
+    SetNode(n->name, NodeState::kFlashSent, sc_.firmware.image);
+    auto r = s.Ask(sc_.firmware.upgrade);
+    if (!r.ok()) {
+      SetNode(n->name, NodeState::kFailed, "upgrade command: " + r.status().message());
+      Log(n->name + ": upgrade command failed: " + r.status().message());
+    } else {
+      Log(n->name + ": " + (r.value().empty() ? "upgrade command done" : r.value()));
+    }
+  });
+}
+
+// Waits for every flashed node of the wave to run the new firmware, stable and healthy, then
+// diffs its drift checks. Returns the failures.
+std::vector<std::string> Controller::Activate(const Wave& wave) {
+  std::mutex mu;
+  std::vector<std::string> failures;
+  auto fail = [&](const std::string& f) {
+    std::lock_guard lock(mu);
+    failures.push_back(f);
   };
-
-  for (const auto& wave : plan.waves) {
-    std::string w = "wave" + std::to_string(wave.number);
-    std::set<std::string> targets;
-    for (const auto* n : wave.nodes) targets.insert(n->name);
-    log(w + (wave.number == 1 ? " (canary)" : "") + ": upgrading " + std::to_string(targets.size()) +
-        " node(s) to " + sc.firmware.image + " under load");
-
-    // During: steady load on every client while the wave's targets flash.
-    WorkloadSpec during = sc.workload;
-    during.phases = {Phase{"during", o.during_s, std::nullopt, 1.0, false}};
-    std::vector<std::string> failures;
-    WindowResult dw = RunAgentWindow(sc, sc.inventory.Clients(), w + "-during", during, dir,
-                                     [&] {
-                                       for (const auto* n : wave.nodes) {
-                                         NodeSession s(sc, *n);
-                                         auto r = s.Ask(sc.firmware.upgrade);
-                                         if (!r.ok()) {
-                                           failures.push_back(n->name + ": upgrade command: " + r.status().message());
-                                           state[n->name].failed = true;
-                                         } else {
-                                           log(n->name + ": " + r.value());
-                                           state[n->name].upgraded = true;
-                                         }
-                                       }
-                                     },
-                                     2.0, std::ref(log));
-    for (const auto* n : wave.nodes) {
-      if (state[n->name].failed) continue;
-      NodeSession s(sc, *n);
-      auto a = WaitForActivation(sc, s, sc.firmware.version, state[n->name].boot_before, std::ref(log));
+  FanOut<const Node*>(wave.nodes, sc_.ssh.concurrency, [&](const Node* n) {
+    JournalNode jn = NodeOf(n->name);
+    if (jn.state == NodeState::kFailed) return fail(n->name + ": " + jn.detail);
+    if (jn.state == NodeState::kReady) return fail(n->name + ": was never flashed");
+    NodeSession s(sc_, *n);
+    if (jn.state == NodeState::kFlashSent) {
+      auto a = WaitForActivation(sc_, s, sc_.firmware.version, jn.boot_before, Logger(), &StopRequested);
       if (!a.ok()) {
-        failures.push_back(a.status().message());
-        state[n->name].failed = true;
-        continue;
+        if (StopRequested()) return;
+        SetNode(n->name, NodeState::kFailed, a.status().message());
+        return fail(a.status().message());
       }
-      log(n->name + ": active on " + a->version + " after " + std::to_string(static_cast<int>(a->seconds)) +
+      Log(n->name + ": active on " + a->version + " after " + std::to_string(static_cast<int>(a->seconds)) +
           " s, boot " + a->boot_id);
-      upgraded.insert(n->name);
-      // Drift: the settings a check snapshotted must read the same after the upgrade.
-      for (const auto& d : sc.drift) {
-        auto out = s.Ask(d.cmd);
-        std::string after = out.ok() ? out.value() : "<" + out.status().message() + ">";
-        if (after != state[n->name].drift_before[d.name]) {
-          std::ofstream(dir + "/drift-after-" + n->name + ".txt", std::ios::app)
-              << "## " << d.name << "\n" << after << "\n";
-          failures.push_back(n->name + ": drift check '" + d.name + "' changed: before\n" +
-                             state[n->name].drift_before[d.name] + "\nafter\n" + after);
-        }
+      SetNode(n->name, NodeState::kActive, a->version);
+    }
+    // Drift: the settings a check snapshotted must read the same after the upgrade.
+    std::map<std::string, std::string> before = j_.Drift(n->name);
+    std::string changed;
+    for (const auto& d : sc_.drift) {
+      auto out = s.Ask(d.cmd);
+      std::string after = out.ok() ? out.value() : "<" + out.status().message() + ">";
+      if (after != before[d.name]) {
+        changed += "## " + d.name + "\n" + after + "\n";
+        fail(n->name + ": drift check '" + d.name + "' changed: before\n" + before[d.name] +
+             "\nafter\n" + after);
       }
     }
-    nlohmann::json wj = {{"wave", wave.number}, {"nodes", std::vector<std::string>(targets.begin(), targets.end())},
-                         {"failures", failures}};
-    if (static_cast<int>(failures.size()) > sc.rollout.max_failures) {
-      for (const auto& f : failures) log("FAILED " + f);
-      result["waves"].push_back(wj);
-      rollback(wave.nodes);
-      bool infra = false;
-      for (const auto* n : wave.nodes) infra = infra || (state[n->name].failed && !upgraded.count(n->name));
-      return finish(infra ? kExitError : kExitRegression, failures.front());
-    }
+    if (!changed.empty()) std::ofstream(dir_ + "/drift-after-" + n->name + ".txt") << changed;
+  });
+  return failures;
+}
 
-    // After: the whole workload again; the judge compares.
-    WindowResult after = RunAgentWindow(sc, sc.inventory.Clients(), w, sc.workload, dir, nullptr, 0,
-                                        std::ref(log));
-    if (!after.errors.empty()) {
-      rollback(wave.nodes);
-      return finish(kExitError, w + ": " + after.errors.front());
-    }
-    std::vector<std::string> base_files, cand_files, ctrl_files, errors;
-    for (const auto& [node, path] : baseline.samples) base_files.push_back(path);
-    for (const auto* c : ClientsOf(sc, targets)) cand_files.push_back(after.samples[c->name]);
-    std::set<std::string> not_yet;
-    for (const auto* t : sc.inventory.Targets()) {
-      if (!upgraded.count(t->name) && !targets.count(t->name)) not_yet.insert(t->name);
-    }
-    for (const auto* c : ClientsOf(sc, not_yet)) ctrl_files.push_back(after.samples[c->name]);
-    judge::JudgeInput in{Load(base_files, "baseline", &errors), Load(cand_files, "candidate", &errors),
-                         Load(ctrl_files, "control", &errors)};
-    if (!errors.empty()) {
-      rollback(wave.nodes);
-      return finish(kExitError, errors.front());
-    }
-    judge::JudgeConfig cfg;
-    cfg.tolerances = sc.judge.tolerances;
-    cfg.alpha = sc.judge.alpha;
-    cfg.critical = sc.judge.critical;
-    cfg.run_noise = measured_noise;
-    judge::JudgeResult verdict = judge::Judge(in, cfg);
-    if (!in.control.empty()) {
-      std::vector<std::pair<const judge::Run*, const judge::Run*>> pairs;
-      for (const auto& k : in.control) {
-        for (const auto& b : in.baseline) {
-          if (b.node == k.node) pairs.push_back({&b, &k});
-        }
+// Rolls the wave's nodes back to what they ran before. Never twice: a node whose rollback was
+// sent is only waited for; one already on its old version is left alone.
+bool Controller::RollBack(const Wave& wave) {
+  std::string step = "wave" + std::to_string(wave.number) + ".rollback";
+  j_.BeginStep(step);
+  std::atomic<bool> ok{true};
+  FanOut<const Node*>(wave.nodes, sc_.ssh.concurrency, [&](const Node* n) {
+    JournalNode jn = NodeOf(n->name);
+    if (jn.state == NodeState::kRolledBack || jn.state == NodeState::kReady) return;
+    NodeSession s(sc_, *n);
+    std::string boot;
+    if (jn.state != NodeState::kRollbackSent) {
+      auto v = s.Ask(sc_.firmware.version_cmd);
+      if (v.ok() && v.value() == jn.version_before) {
+        SetNode(n->name, NodeState::kRolledBack, "still on " + v.value());
+        return;
       }
-      measured_noise = judge::RunNoiseFromPairs(pairs);
+      auto b = s.Ask(sc_.firmware.boot_id_cmd);
+      boot = b.ok() ? b.value() : "";
+      SetNode(n->name, NodeState::kRollbackSent, "to " + jn.version_before);
+      auto r = s.Ask(sc_.firmware.rollback);
+      if (!r.ok()) {
+        Log(n->name + ": rollback failed: " + r.status().message());
+        SetNode(n->name, NodeState::kFailed, "rollback command: " + r.status().message());
+        ok = false;
+        return;
+      }
     }
-    std::ofstream(dir + "/verdict-" + w + ".json") << judge::ToJson(verdict, cfg).dump(2) << "\n";
-    std::string table = judge::RenderTable(verdict, false);
-    std::ofstream(dir + "/verdict-" + w + ".txt") << table;
-    std::fputs(table.c_str(), stderr);
-    wj["verdict"] = judge::VerdictName(verdict.overall);
-    wj["reason"] = verdict.reason;
-    wj["controls"] = std::vector<std::string>(not_yet.begin(), not_yet.end());
-    result["waves"].push_back(wj);
-    if (verdict.overall != judge::Verdict::kPass) {
-      log(w + ": " + judge::VerdictName(verdict.overall) + ": halting and rolling back " +
-          std::to_string(wave.nodes.size()) + " node(s)");
-      bool rolled = rollback(wave.nodes);
-      int code = judge::ExitCodeFor(verdict.overall);
-      return finish(rolled ? code : kExitError,
-                    verdict.reason + (rolled ? "" : " (and the rollback did not complete)"));
+    auto a = WaitForActivation(sc_, s, jn.version_before, boot, Logger(), nullptr);
+    if (!a.ok()) {
+      Log(n->name + ": rollback did not complete: " + a.status().message());
+      SetNode(n->name, NodeState::kFailed, "rollback: " + a.status().message());
+      ok = false;
+      return;
     }
-    log(w + ": PASS: " + verdict.reason);
-    if (sc.rollout.pause_s > 0) {
-      std::this_thread::sleep_for(std::chrono::duration<double>(sc.rollout.pause_s));
+    Log(n->name + ": rolled back to " + a->version);
+    SetNode(n->name, NodeState::kRolledBack, a->version);
+  });
+  j_.FinishStep(step, {{"ok", ok.load()}});
+  return ok;
+}
+
+Outcome Controller::WaveStep(const Wave& wave) {
+  const std::string w = "wave" + std::to_string(wave.number);
+  std::set<std::string> targets;
+  for (const auto* n : wave.nodes) targets.insert(n->name);
+  nlohmann::json wj = {{"wave", wave.number},
+                       {"nodes", std::vector<std::string>(targets.begin(), targets.end())}};
+
+  // A wave judged in an earlier life of this run: take its outcome and go on.
+  if (j_.Step(w + ".judge") == StepState::kDone) {
+    nlohmann::json d = j_.StepData(w + ".judge");
+    if (d["verdict"] == "PASS") {
+      for (const auto& t : targets) upgraded_.insert(t);
+      measured_noise_ = d.value("measured_noise", std::map<std::string, double>{});
+      waves_.push_back(d["wave"]);
+      return std::nullopt;
+    }
+    waves_.push_back(d["wave"]);
+    bool rolled = RollBack(wave);
+    int code = d.value("exit_code", kExitError);
+    return Finish(rolled ? code : kExitError, d.value("reason", std::string("halted")));
+  }
+
+  progress_.EnterStage(w, "upgrading under load");
+  Log(w + (wave.number == 1 ? " (canary)" : "") + ": upgrading " + std::to_string(targets.size()) +
+      " node(s) to " + sc_.firmware.image + " under load");
+
+  // During: steady load on every client while the wave's targets flash.
+  std::vector<const Node*> to_flash;
+  for (const auto* n : wave.nodes) {
+    if (NodeOf(n->name).state == NodeState::kReady) to_flash.push_back(n);
+  }
+  if (j_.Step(w + ".during") != StepState::kDone) {
+    if (to_flash.size() < wave.nodes.size()) {
+      Log(w + ": " + std::to_string(wave.nodes.size() - to_flash.size()) +
+          " node(s) were flashed before the controller stopped; not flashing them again");
+    }
+    WorkloadSpec during = sc_.workload;
+    during.phases = {Phase{"during", o_.during_s, std::nullopt, 1.0, false}};
+    std::map<std::string, std::string> samples;
+    if (to_flash.empty()) {
+      j_.FinishStep(w + ".during", {{"skipped", "flashed before the controller stopped"}});
+    } else if (Outcome out = Window(w + ".during", w + "-during", during,
+                                    [&] { Flash(to_flash); }, &samples)) {
+      return out;
     }
   }
 
-  // Postflight.
-  for (const auto& n : sc.inventory.nodes) {
-    NodeSession s(sc, n);
-    if (Status h = RunHealthChecks(sc, s); !h.ok()) return finish(kExitError, "postflight: " + h.message());
+  progress_.EnterStage(w, "activation");
+  std::vector<std::string> failures;
+  if (j_.Step(w + ".activation") == StepState::kDone) {
+    failures = j_.StepData(w + ".activation").value("failures", std::vector<std::string>{});
+  } else {
+    j_.BeginStep(w + ".activation");
+    failures = Activate(wave);
+    if (StopRequested()) return Interrupted(w + " activation");
+    j_.FinishStep(w + ".activation", {{"failures", failures}});
   }
-  return finish(kExitPass, "every wave passed; " + std::to_string(upgraded.size()) + " node(s) on " +
-                               sc.firmware.version);
+  for (const auto* n : wave.nodes) {
+    if (NodeOf(n->name).state == NodeState::kActive) upgraded_.insert(n->name);
+  }
+  wj["failures"] = failures;
+  if (static_cast<int>(failures.size()) > sc_.rollout.max_failures) {
+    for (const auto& f : failures) Log("FAILED " + f);
+    waves_.push_back(wj);
+    // A node that never came back is an infrastructure failure; one that came back wrong
+    // (drift, wrong version) is the firmware's.
+    bool infra = false;
+    for (const auto* n : wave.nodes) {
+      JournalNode jn = NodeOf(n->name);
+      infra = infra || (jn.state == NodeState::kFailed && jn.detail.find("not active on") != std::string::npos);
+    }
+    j_.FinishStep(w + ".judge", {{"verdict", "FAIL"}, {"reason", failures.front()},
+                                 {"exit_code", infra ? kExitError : kExitRegression}, {"wave", wj}});
+    bool rolled = RollBack(wave);
+    return Finish(infra || !rolled ? kExitError : kExitRegression, failures.front());
+  }
+
+  // After: the whole workload again; the judge compares.
+  progress_.EnterStage(w, "post-upgrade window");
+  std::map<std::string, std::string> after;
+  if (Outcome out = Window(w + ".after", w, sc_.workload, nullptr, &after)) return out;
+
+  std::vector<std::string> base_files, cand_files, ctrl_files, errors;
+  for (const auto& [node, path] : baseline_) base_files.push_back(path);
+  for (const auto* c : sc_.inventory.Clients()) {
+    if (targets.count(c->writes_to)) cand_files.push_back(after[c->name]);
+  }
+  std::set<std::string> not_yet;
+  for (const auto* t : sc_.inventory.Targets()) {
+    if (!upgraded_.count(t->name) && !targets.count(t->name)) not_yet.insert(t->name);
+  }
+  for (const auto* c : sc_.inventory.Clients()) {
+    if (not_yet.count(c->writes_to)) ctrl_files.push_back(after[c->name]);
+  }
+  judge::JudgeInput in{Load(base_files, "baseline", &errors), Load(cand_files, "candidate", &errors),
+                       Load(ctrl_files, "control", &errors)};
+  if (!errors.empty()) {
+    RollBack(wave);
+    return Finish(kExitError, errors.front());
+  }
+  judge::JudgeConfig cfg;
+  cfg.tolerances = sc_.judge.tolerances;
+  cfg.alpha = sc_.judge.alpha;
+  cfg.critical = sc_.judge.critical;
+  cfg.run_noise = measured_noise_;
+  judge::JudgeResult verdict = judge::Judge(in, cfg);
+  if (!in.control.empty()) {
+    std::vector<std::pair<const judge::Run*, const judge::Run*>> pairs;
+    for (const auto& k : in.control) {
+      for (const auto& b : in.baseline) {
+        if (b.node == k.node) pairs.push_back({&b, &k});
+      }
+    }
+    measured_noise_ = judge::RunNoiseFromPairs(pairs);
+  }
+  std::ofstream(dir_ + "/verdict-" + w + ".json") << judge::ToJson(verdict, cfg).dump(2) << "\n";
+  std::string table = judge::RenderTable(verdict, false);
+  std::ofstream(dir_ + "/verdict-" + w + ".txt") << table;
+  Log(w + " verdict:\n" + table);
+  wj["verdict"] = judge::VerdictName(verdict.overall);
+  wj["reason"] = verdict.reason;
+  wj["controls"] = std::vector<std::string>(not_yet.begin(), not_yet.end());
+  waves_.push_back(wj);
+  j_.FinishStep(w + ".judge", {{"verdict", judge::VerdictName(verdict.overall)},
+                               {"reason", verdict.reason},
+                               {"exit_code", judge::ExitCodeFor(verdict.overall)},
+                               {"measured_noise", measured_noise_},
+                               {"wave", wj}});
+  if (verdict.overall != judge::Verdict::kPass) {
+    Log(w + ": " + judge::VerdictName(verdict.overall) + ": halting and rolling back " +
+        std::to_string(wave.nodes.size()) + " node(s)");
+    progress_.EnterStage(w, "rollback");
+    bool rolled = RollBack(wave);
+    int code = judge::ExitCodeFor(verdict.overall);
+    return Finish(rolled ? code : kExitError,
+                  verdict.reason + (rolled ? "" : " (and the rollback did not complete)"));
+  }
+  Log(w + ": PASS: " + verdict.reason);
+  if (sc_.rollout.pause_s > 0 && &wave != &plan_.waves.back()) {
+    progress_.EnterStage(w, "pause");
+    std::this_thread::sleep_for(std::chrono::duration<double>(sc_.rollout.pause_s));
+  }
+  return std::nullopt;
+}
+
+Outcome Controller::Postflight() {
+  progress_.EnterStage("postflight", "");
+  std::mutex mu;
+  std::vector<std::string> errors;
+  FanOut<Node>(sc_.inventory.nodes, sc_.ssh.concurrency, [&](const Node& n) {
+    NodeSession s(sc_, n);
+    if (Status h = RunHealthChecks(sc_, s); !h.ok()) {
+      std::lock_guard lock(mu);
+      errors.push_back(h.message());
+    }
+  });
+  if (!errors.empty()) return Finish(kExitError, "postflight: " + errors.front());
+  j_.FinishStep("postflight", nlohmann::json::object());
+  return std::nullopt;
+}
+
+int Controller::Run() {
+  if (auto status = j_.Fact("status"); status && *status == "finished") {
+    int code = std::stoi(j_.Fact("exit_code").value_or("2"));
+    Log("this run already finished: " + j_.Fact("reason").value_or("") + " (nothing to resume)");
+    return code;
+  }
+  j_.SetFact("status", "running");
+  nodes_ = j_.Nodes();
+  for (const auto& [name, n] : nodes_) progress_.SetNode(name, NodeStateName(n.state));
+  progress_.SetStages(Estimates());
+  Log(std::string(resumed_ ? "resuming run " : "run directory ") + dir_);
+  if (resumed_) j_.Event("resumed");
+
+  if (Outcome out = Leases()) return *out;
+  if (Outcome out = Preflight()) return *out;
+  if (StopRequested()) return Interrupted("preflight");
+  progress_.EnterStage("baseline", "agents on every client");
+  if (Outcome out = Window("baseline", "baseline", sc_.workload, nullptr, &baseline_)) return *out;
+  for (const auto& wave : plan_.waves) {
+    if (Outcome out = WaveStep(wave)) return *out;
+    if (StopRequested()) return Interrupted("wave" + std::to_string(wave.number));
+  }
+  if (Outcome out = Postflight()) return *out;
+  return Finish(kExitPass, "every wave passed; " + std::to_string(upgraded_.size()) + " node(s) on " +
+                               sc_.firmware.version);
+}
+
+}  // namespace
+
+void RequestStop() { g_stop = true; }
+bool StopRequested() { return g_stop.load(); }
+
+int RunScenario(const Scenario& sc, const RunSource& src, const RunOptions& o) {
+  const std::string dir = NewRunDir(sc);
+  auto journal = Journal::Create(dir + "/journal.db");
+  if (!journal.ok()) {
+    std::fprintf(stderr, "fwcanary: %s\n", journal.status().message().c_str());
+    return kExitError;
+  }
+  Journal& j = *journal.value();
+  std::error_code ec;
+  j.SetFact("scenario_path", fs::absolute(src.scenario_path, ec).string());
+  j.SetFact("image_override", src.overrides.image);
+  j.SetFact("version_override", src.overrides.version);
+  j.SetFact("inventory_override", src.overrides.inventory);
+  j.SetFact("reports_dir", sc.reports.dir);
+  j.SetFact("agent_binary", o.agent_binary);
+  j.SetFact("during_s", std::to_string(o.during_s));
+  // The plan as resolved now: resume refuses to continue a different one.
+  j.SetFact("plan", RenderPlan(sc, MakePlan(sc)));
+  Controller c(sc, o, dir, j, false);
+  return c.Run();
+}
+
+int ResumeRun(const std::string& run_dir, const RunOptions& o) {
+  auto journal = Journal::Open(run_dir + "/journal.db");
+  if (!journal.ok()) {
+    std::fprintf(stderr, "fwcanary resume: %s\n", journal.status().message().c_str());
+    return kExitError;
+  }
+  Journal& j = *journal.value();
+  scenario::LoadOverrides ov{j.Fact("image_override").value_or(""),
+                             j.Fact("version_override").value_or(""),
+                             j.Fact("inventory_override").value_or("")};
+  std::string path = j.Fact("scenario_path").value_or("");
+  auto sc = scenario::LoadScenario(path, ov);
+  if (!sc.ok()) {
+    std::fprintf(stderr, "fwcanary resume: %s\n", sc.status().message().c_str());
+    return kExitError;
+  }
+  sc->reports.dir = j.Fact("reports_dir").value_or(sc->reports.dir);
+  if (RenderPlan(sc.value(), MakePlan(sc.value())) != j.Fact("plan").value_or("")) {
+    std::fprintf(stderr,
+                 "fwcanary resume: %s: the scenario or its inventory changed since the run "
+                 "started (the plan differs); refusing to continue a different rollout\n",
+                 path.c_str());
+    return kExitError;
+  }
+  RunOptions opts = o;
+  if (opts.agent_binary.empty()) opts.agent_binary = j.Fact("agent_binary").value_or("");
+  opts.during_s = std::stod(j.Fact("during_s").value_or("20"));
+  Controller c(sc.value(), opts, run_dir, j, true);
+  return c.Run();
 }
 
 }  // namespace fwcanary::rollout

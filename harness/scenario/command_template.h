@@ -3,7 +3,7 @@
 // node name, a var or an image path holding quotes, `;`, `$()`, spaces or newlines reaches the
 // remote shell as one literal word, never as syntax. "{{" and "}}" are literal braces.
 //
-// Placeholders: {image}, {version}, {node.name}, {node.host}, {node.VAR} (a node var).
+// Placeholders: {image}, {version}, {rollback_image}, {node.name}, {node.host}, {node.VAR} (a node var).
 // Thread safety: pure functions.
 
 #include <map>

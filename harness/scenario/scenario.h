@@ -35,11 +35,14 @@ struct TimedCommand {
 struct FirmwareDriver {
   std::string image;           // what to flash ({image}); `--image` overrides
   std::string version;         // what `version` must print after the upgrade ({version})
-  std::string rollback_image;  // what rollback restores (informational; checked present)
+  std::string rollback_image;  // what rollback restores ({rollback_image})
   TimedCommand version_cmd{"", 30};
   TimedCommand boot_id_cmd{"cat /proc/sys/kernel/random/boot_id", 30};
   TimedCommand upgrade{"", 600};
   TimedCommand rollback{"", 600};
+  // Exit 0: the rollback image is there and restorable. Run on every target before anything is
+  // flashed; without it a node is flashed only when rollout.allow_unrollbackable says so.
+  TimedCommand rollback_check{"", 60};
   bool reboots = true;         // the node goes down and comes back with a new boot id
   double reboot_timeout_s = 300;
   double stable_s = 10;        // after activation: up and healthy this long before it counts
@@ -57,6 +60,8 @@ struct Rollout {
   int max_failures = 0;        // failed nodes tolerated before the rollout halts
   double pause_s = 0;          // between waves
   bool allow_unrollbackable = false;  // flash a node whose rollback cannot be checked
+  std::string lock_path = "/var/tmp/fwcanary-{node.name}.lock";  // the lease, per node
+  double lock_ttl_s = 900;     // a lease older than this (not renewed) may be taken over
 };
 
 struct JudgeSettings {

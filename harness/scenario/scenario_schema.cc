@@ -31,9 +31,10 @@ Status CheckTemplate(const std::string& t, const FieldContext& ctx) {
   auto names = Placeholders(t);
   if (!names.ok()) return ctx.Error(names.status().message());
   for (const auto& n : names.value()) {
-    if (n != "image" && n != "version" && n.rfind("node.", 0) != 0) {
+    if (n != "image" && n != "version" && n != "rollback_image" && n.rfind("node.", 0) != 0) {
       return ctx.Error("unknown placeholder {" + n +
-                       "} (known: {image}, {version}, {node.name}, {node.host}, {node.VAR})");
+                       "} (known: {image}, {version}, {rollback_image}, {node.name}, "
+                       "{node.host}, {node.VAR})");
     }
   }
   return Status::Ok();
@@ -111,6 +112,9 @@ const std::vector<FieldDef<FirmwareDriver>>& FirmwareTable() {
        Command(&FirmwareDriver::upgrade), true},
       {"rollback_command", FieldKind::kAny, "", "restores the previous image", {}, {},
        Command(&FirmwareDriver::rollback), true},
+      {"rollback_check_command", FieldKind::kAny, "",
+       "exits 0 when {rollback_image} can be restored on the node (checked before flashing)",
+       {}, {}, Command(&FirmwareDriver::rollback_check)},
       {"reboots", FieldKind::kBool, "true", "the node goes down and comes back (new boot id)",
        {}, {}, Set(&FirmwareDriver::reboots)},
       {"reboot_timeout_s", FieldKind::kNumber, "300", "how long it may stay down", 1, 86400,
@@ -196,6 +200,16 @@ const std::vector<FieldDef<Rollout>>& RolloutTable() {
       {"allow_unrollbackable", FieldKind::kBool, "false",
        "flash nodes whose rollback cannot be checked", {}, {},
        Set(&Rollout::allow_unrollbackable)},
+      {"lock_path", FieldKind::kString, "/var/tmp/fwcanary-{node.name}.lock",
+       "lease lock file on each node (template); keeps two controllers apart", {}, {},
+       [](const json& v, Rollout& o, const FieldContext& c) {
+         o.lock_path = v.get<std::string>();
+         if (o.lock_path.empty()) return c.Error("must not be empty");
+         return CheckTemplate(o.lock_path, c);
+       }},
+      {"lock_ttl_s", FieldKind::kNumber, "900",
+       "a lease not renewed for this long may be taken over (renewed every third of it)", 10,
+       86400, Set(&Rollout::lock_ttl_s)},
   };
   return t;
 }
@@ -374,8 +388,22 @@ Result<Scenario> LoadScenario(const std::string& path, const LoadOverrides& o) {
   for (const auto& [cmd, field] :
        std::vector<std::pair<const TimedCommand*, std::string>>{
            {&sc.firmware.version_cmd, "firmware"}, {&sc.firmware.upgrade, "firmware"},
-           {&sc.firmware.rollback, "firmware"}, {&sc.firmware.boot_id_cmd, "firmware"}}) {
+           {&sc.firmware.rollback, "firmware"}, {&sc.firmware.boot_id_cmd, "firmware"},
+           {&sc.firmware.rollback_check, "firmware"}}) {
     if (Status s = check_vars(*cmd, field); !s.ok()) return s;
+  }
+  if (Status s = check_vars(TimedCommand{sc.rollout.lock_path, 0}, "rollout"); !s.ok()) return s;
+  // Safety before touching a node: a node whose rollback cannot be checked is not flashed
+  // unless the scenario says so, in so many words.
+  if (sc.firmware.rollback_check.run.empty() && !sc.rollout.allow_unrollbackable) {
+    return root.Child("firmware").Error(
+        "no rollback_check_command: without one the rollback cannot be checked before "
+        "flashing; add it, or set rollout.allow_unrollbackable: true");
+  }
+  if (sc.firmware.rollback_check.run.find("{rollback_image}") != std::string::npos &&
+      sc.firmware.rollback_image.empty()) {
+    return root.Child("firmware").Error("rollback_check_command uses {rollback_image} but "
+                                        "firmware.rollback_image is not set");
   }
   for (const auto& c : sc.health) {
     if (Status s = check_vars(c.cmd, "health"); !s.ok()) return s;

@@ -28,6 +28,8 @@ struct FirmwareProfile {
   std::string description;  // one line: what this image does
   double flash_seconds = 3;  // how long a flash holds I/O (or keeps the node down)
   bool disruptive = false;   // true: flashing unmounts and reboots (no I/O hold)
+  bool management_returns = true;  // false: sshd never comes back after the flash (bricked
+                                   // management plane; `labctl down` still cleans up)
   int service_slots = 8;     // operations served at once; more wait (queueing)
   std::array<double, kFsOpCount> base_us{};  // service time per op, by FsOp
   double read_us_per_kib = 0;                // plus this per KiB read

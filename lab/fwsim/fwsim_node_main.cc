@@ -1,6 +1,6 @@
 // fwsim-node: the node-side command a simulated node answers over SSH, like a real node's
-// firmware tool:  fwsim-node version | boot-id | status | settings | images | flash IMAGE |
-// rollback.  It forwards the request to the node's fwsim through its control socket
+// firmware tool:  fwsim-node version | boot-id | status | settings | images |
+// can-rollback IMAGE | flash IMAGE | rollback.  It forwards the request to the node's fwsim through its control socket
 // ($FWSIM_CONTROL, set by the node's sshd) and prints the answer.
 // Exit codes: 0 done, 1 refused (unknown image, no previous firmware, flash in progress),
 // 2 error (bad usage, node unreachable).
@@ -20,6 +20,7 @@ const char kUsage[] =
     "  status         node state, firmware, space, load\n"
     "  settings       the node's configured settings (what a drift check reads)\n"
     "  images         firmware images this node can flash\n"
+    "  can-rollback IMAGE  exit 0 when a flash now could be rolled back to IMAGE\n"
     "  flash IMAGE    flash an image (name or path to IMAGE.yaml); returns at once, then the\n"
     "                 node's management restarts and comes back with a new boot id\n"
     "  rollback       flash the previous image\n";

@@ -199,6 +199,19 @@ ControlReply NodeDaemon::Handle(const std::string& request) {
     if (w.size() != 2) return {"usage: flash IMAGE", 2};
     return StartFlash(w[1]);
   }
+  if (cmd == "can-rollback") {
+    // What a controller asks before flashing: after the flash, could this node go back to
+    // IMAGE? It can when IMAGE is a known image and the one running now (what the flash keeps
+    // as its previous firmware) or the previous one already.
+    if (w.size() != 2) return {"usage: can-rollback IMAGE", 2};
+    std::string known = KnownImages(o_.firmware_dir);
+    std::lock_guard lock(mu_);
+    if ((", " + known + ",").find(", " + w[1] + ",") == std::string::npos) return {"no image '" + w[1] + "' on this node (known: " + known + ")", 1};
+    if (w[1] != state_.active && w[1] != state_.previous) {
+      return {"'" + w[1] + "' is neither running (" + state_.active + ") nor the previous firmware", 1};
+    }
+    return {"rollback to " + w[1] + " possible", 0};
+  }
   if (cmd == "rollback") {
     std::string prev;
     {
@@ -209,7 +222,8 @@ ControlReply NodeDaemon::Handle(const std::string& request) {
     return StartFlash(prev);
   }
   return {"unknown command '" + cmd +
-              "' (known: version, boot-id, status, settings, images, flash IMAGE, rollback)",
+              "' (known: version, boot-id, status, settings, images, can-rollback IMAGE, "
+              "flash IMAGE, rollback)",
           2};
 }
 
@@ -312,7 +326,11 @@ void NodeDaemon::FlashSequence(FirmwareProfile target) {
   }
   {
     std::lock_guard lock(mu_);
-    if (Status s = sshd_.Start(); !s.ok()) Log(o_.name, "sshd restart failed: " + s.message());
+    if (!target.management_returns) {
+      Log(o_.name, "management did not come back (this image bricks it): no sshd");
+    } else if (Status s = sshd_.Start(); !s.ok()) {
+      Log(o_.name, "sshd restart failed: " + s.message());
+    }
     phase_ = "up";
     Log(o_.name, "up: firmware " + state_.active + ", boot " + state_.boot_id);
   }

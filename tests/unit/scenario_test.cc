@@ -41,6 +41,8 @@ firmware:
   version_command: fwsim-node version
   upgrade_command: fwsim-node flash {image}
   rollback_command: fwsim-node rollback
+  rollback_image: "1.0"
+  rollback_check_command: fwsim-node can-rollback {rollback_image}
 workload:
   rate: 30
   phases: [{name: steady, duration_s: 10}]
@@ -113,8 +115,8 @@ TEST_CASE("scenario: errors name file line column and field") {
     INFO(sc.status().message());
     CHECK(sc.status().message().find(what) != std::string::npos);
   };
-  expect(Scn(f, "rolout: {}\n"), "s.yaml:11:1: field 'rolout': unknown field (did you mean 'rollout'?)");
-  expect(Scn(f, "rollout: {waves: [1, \"0%\"]}\n"), "s.yaml:11:22: field 'rollout.waves[1]'");
+  expect(Scn(f, "rolout: {}\n"), "s.yaml:13:1: field 'rolout': unknown field (did you mean 'rollout'?)");
+  expect(Scn(f, "rollout: {waves: [1, \"0%\"]}\n"), "s.yaml:13:22: field 'rollout.waves[1]'");
   expect(Scn(f, "rollout: {waves: [1, abc]}\n"), "field 'rollout.waves[1]': must be a count");
   expect(Scn(f, "ssh: {host_keys: \"off\"}\n"), "field 'ssh.host_keys': must be one of strict, accept-new");
   expect(Scn(f, "judge: {tolerances: {p98: 0.1}}\n"), "field 'judge.tolerances.p98': unknown metric (did you mean 'p99'?)");
@@ -123,10 +125,28 @@ TEST_CASE("scenario: errors name file line column and field") {
          "field 'firmware.rollback_command': unknown placeholder {imgae}");
   expect(Scn(f, "", "fwsim-node version", "fwsim-node version {node.slot}"),
          "uses {node.slot} but node 'node-1' has no var 'slot'");
-  expect(Scn(f, "", "  rate: 30", "  rate: -5"), "s.yaml:9:3: field 'workload.rate': must be >= 0");
+  expect(Scn(f, "", "  rate: 30", "  rate: -5"), "s.yaml:11:3: field 'workload.rate': must be >= 0");
   expect(Scn(f, "", "  image: \"2.0\"\n", ""), "no image to flash");
   expect(Scn(f, "", "name: t\n", ""), "missing required field 'name'");
   expect(f.Write("bad.yaml", "name: [unclosed\n"), "bad.yaml:");
+  // Safety: no way to check the rollback means no flashing, unless said in so many words.
+  expect(Scn(f, "", "  rollback_check_command: fwsim-node can-rollback {rollback_image}\n", ""),
+         "field 'firmware': no rollback_check_command");
+  CHECK(LoadScenario(Scn(f, "rollout: {allow_unrollbackable: true}\n",
+                         "  rollback_check_command: fwsim-node can-rollback {rollback_image}\n", ""))
+            .ok());
+  expect(Scn(f, "", "  rollback_image: \"1.0\"\n", ""), "firmware.rollback_image is not set");
+  expect(Scn(f, "rollout: {lock_path: \"/var/lock/{node.rack}.lock\"}\n"),
+         "uses {node.rack} but node 'node-1' has no var 'rack'");
+}
+
+TEST_CASE("scenario: the plan shows the rollback check and the lease of every node") {
+  Files f;
+  auto sc = LoadScenario(Scn(f));
+  REQUIRE(sc.ok());
+  std::string text = rollout::RenderPlan(sc.value(), rollout::MakePlan(sc.value()));
+  CHECK(text.find("rollback check: fwsim-node can-rollback '1.0'") != std::string::npos);
+  CHECK(text.find("lease:    /var/tmp/fwcanary-'node-2'.lock") != std::string::npos);
 }
 
 TEST_CASE("scenario: an INI inventory with groups and group vars") {

@@ -1,0 +1,80 @@
+#pragma once
+// Journal: the run's durable memory, an SQLite database in the run directory (journal.db).
+// Every state change is committed (synchronous=FULL) BEFORE the controller acts on it, so
+// after a crash or SIGKILL at any point `fwcanary resume RUN_DIR` knows what was done, what
+// was under way, and what was never started:
+//   facts  - what the run is: scenario file and its hash, image, version, run id, options
+//   steps  - preflight, baseline, wave<N>.during/activation/after/judge, rollback, postflight:
+//            started or done, with their data (sample files, verdicts) as JSON
+//   nodes  - per node: firmware and boot id before, and its state (see NodeState below)
+//   drift  - per node and check: the output snapshotted in preflight
+//   events - an append-only list of what happened, for the report and for a human
+//
+// Thread safety: one Journal per process; calls are serialized by an internal mutex, so the
+// per-node threads of a wave may record their own node's state.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+struct sqlite3;
+
+namespace fwcanary::rollout {
+
+// A node's life in one run. `flash_sent` is written before the upgrade command goes out: a
+// resumed run finding it never sends the upgrade again, it waits for that flash to activate.
+enum class NodeState { kReady, kFlashSent, kActive, kFailed, kRollbackSent, kRolledBack };
+const char* NodeStateName(NodeState s);
+
+struct JournalNode {
+  std::string version_before, boot_before;
+  NodeState state = NodeState::kReady;
+  std::string detail;  // why it failed, what it reported
+};
+
+enum class StepState { kNotStarted, kStarted, kDone };
+
+class Journal {
+ public:
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Create refuses an existing journal; Open refuses a missing one. Errors name the file.
+  static Result<std::unique_ptr<Journal>> Create(const std::string& path);
+  static Result<std::unique_ptr<Journal>> Open(const std::string& path);
+
+  Status SetFact(const std::string& key, const std::string& value);
+  std::optional<std::string> Fact(const std::string& key) const;
+
+  Status BeginStep(const std::string& step, const nlohmann::json& data = nlohmann::json::object());
+  Status FinishStep(const std::string& step, const nlohmann::json& data);
+  StepState Step(const std::string& step) const;
+  nlohmann::json StepData(const std::string& step) const;  // {} when none
+
+  Status SetNode(const std::string& node, const JournalNode& n);
+  std::map<std::string, JournalNode> Nodes() const;
+
+  Status SetDrift(const std::string& node, const std::string& check, const std::string& output);
+  std::map<std::string, std::string> Drift(const std::string& node) const;  // check -> output
+
+  Status Event(const std::string& what);
+  std::vector<std::string> Events() const;  // "<unix time> <what>", oldest first
+
+ private:
+  explicit Journal(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Status Exec(const std::string& sql, const std::vector<std::string>& args) const;
+  std::vector<std::vector<std::string>> Query(const std::string& sql,
+                                              const std::vector<std::string>& args) const;
+  mutable std::mutex mu_;
+  sqlite3* db_;
+  std::string path_;
+};
+
+}  // namespace fwcanary::rollout
