@@ -45,6 +45,10 @@ class Status {
   const std::string& message() const { return message_; }
   // "code: message", or "OK".
   std::string ToString() const;
+  // The same error with context in front ("node-1: " + message); OK stays OK.
+  Status Prefixed(const std::string& prefix) const {
+    return ok() ? *this : Status(code_, prefix + message_);
+  }
 
  private:
   Status(Code c, std::string m) : code_(c), message_(std::move(m)) {}

@@ -46,7 +46,7 @@ Result<Activation> WaitForActivation(const scenario::Scenario& sc, NodeSession& 
     if (!boot.ok()) {
       session.Drop();
       if (!said_down) {
-        log(name + ": down (" + boot.status().message() + ")");
+        log("down: " + boot.status().message());
         said_down = true;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(500));

@@ -7,6 +7,10 @@
 
 namespace fwcanary::rollout {
 
+Status NodeSession::Named(const Status& s) const {
+  return s.Prefixed(node_.name + ": ");
+}
+
 Status NodeSession::Ensure() {
   if (t_) return Status::Ok();
   if (sc_.transport == "local") {
@@ -31,9 +35,12 @@ Status NodeSession::Ensure() {
 Result<transport::ExecResult> NodeSession::Run(
     const std::string& command, double timeout_s, const std::string& stdin_text,
     const std::function<bool(const std::string&)>& on_line) {
-  if (Status s = Ensure(); !s.ok()) return s;
+  if (Status s = Ensure(); !s.ok()) return Named(s);
   auto r = t_->Exec(command, timeout_s, stdin_text, on_line);
-  if (!r.ok()) Drop();  // the connection is gone: reconnect next time
+  if (!r.ok()) {
+    Drop();  // the connection is gone: reconnect next time
+    return Named(r.status());
+  }
   return r;
 }
 
@@ -60,10 +67,10 @@ Result<std::string> NodeSession::Ask(const scenario::TimedCommand& cmd) {
 
 Status NodeSession::Put(const std::string& local, const std::string& remote, int mode,
                         double timeout_s) {
-  if (Status s = Ensure(); !s.ok()) return s;
+  if (Status s = Ensure(); !s.ok()) return Named(s);
   Status s = t_->Put(local, remote, mode, timeout_s);
   if (s.code() == Status::Code::kUnavailable) Drop();
-  return s;
+  return s.ok() ? s : Named(s);
 }
 
 }  // namespace fwcanary::rollout

@@ -18,7 +18,8 @@ class NodeSession {
   NodeSession(const scenario::Scenario& sc, const scenario::Node& node) : sc_(sc), node_(node) {}
 
   // Runs a command line (already expanded and quoted). Unavailable/Refused/Timeout when the
-  // node cannot be reached; a non-zero exit is a result, not an error.
+  // node cannot be reached (the message starts with the node's name); a non-zero exit is a
+  // result, not an error.
   Result<transport::ExecResult> Run(const std::string& command, double timeout_s,
                                     const std::string& stdin_text = "",
                                     const std::function<bool(const std::string&)>& on_line = {});
@@ -31,6 +32,7 @@ class NodeSession {
 
  private:
   Status Ensure();
+  Status Named(const Status& s) const;  // the same error, prefixed with the node's name
   const scenario::Scenario& sc_;
   const scenario::Node& node_;
   std::unique_ptr<transport::Transport> t_;

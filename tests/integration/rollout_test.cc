@@ -2,8 +2,13 @@
 // real agent deployed by SFTP, the real judge. The demo scenario with the surge-only regressed
 // firmware must FAIL at the canary in the surge phase, roll the canary back and leave the other
 // nodes untouched.
+#include <signal.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -19,6 +24,46 @@ std::string StatusField(const TestLab& lab, int node, const std::string& field) 
   if (at == std::string::npos) return "";
   std::size_t end = status.find('\n', at);
   return status.substr(at + field.size() + 2, end - at - field.size() - 2);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// demo.yaml with short windows (15 s steady, 8 s surge, 5 s drain) and `edits` applied
+// (text -> replacement), written into the lab directory.
+std::string ShortScenario(const TestLab& lab, const std::string& name,
+                          const std::vector<std::pair<std::string, std::string>>& edits = {}) {
+  std::string text = ReadAll(FWCANARY_SCENARIOS "/demo.yaml");
+  auto replace = [&](const std::string& a, const std::string& b) {
+    std::size_t at = text.find(a);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, a.size(), b);
+  };
+  replace("{name: steady, duration_s: 60}", "{name: steady, duration_s: 15}");
+  replace("{name: surge, duration_s: 30, multiplier: 3}", "{name: surge, duration_s: 8, multiplier: 3}");
+  replace("{name: drain, duration_s: 20, drain: true}", "{name: drain, duration_s: 5, drain: true}");
+  for (const auto& [a, b] : edits) replace(a, b);
+  std::string path = lab.dir + "/" + name + ".yaml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+// The controller's PASS path on 15 s windows: gate on throughput and errors with room for the
+// short windows' noise (the judge's sensitivity is tested on its own; here the rollout is).
+const std::pair<std::string, std::string> kPassJudge = {
+    "critical: [throughput, p50, error_rate, bytes_per_message, drain_time]",
+    "critical: [throughput, error_rate]\n  # short test windows\n"};
+const std::pair<std::string, std::string> kPassTolerances = {"p50: 0.2 ", "throughput: 0.3\n    p50: 1.0 "};
+
+std::string OnlyRunDir(const std::string& runs) {
+  std::vector<std::string> dirs;
+  for (const auto& e : std::filesystem::directory_iterator(runs)) dirs.push_back(e.path().string());
+  REQUIRE(dirs.size() == 1);
+  return dirs[0];
 }
 
 TEST_CASE("rollout: the surge-only regression FAILs at the canary and is rolled back") {
@@ -86,6 +131,145 @@ TEST_CASE("rollout: a drift check catches a setting the upgrade reset") {
   CHECK(run.err.find("drift check 'mail settings' changed") != std::string::npos);
   CHECK(run.err.find("inbound_smtp = 0") != std::string::npos);
   CHECK(lab.Ask(1, "fwsim-node version") == "1.0");  // rolled back
+}
+
+// Where the kill test's controller writes; read by the killer thread.
+std::string g_kill_runs;
+
+TEST_CASE("rollout: SIGKILL of the controller mid-wave, then resume: every wave passes, no node flashed twice") {
+  TestLab lab(3, "127.0.21");
+  // An expired lease of a dead controller on node-3: taken over, not an obstacle.
+  lab.Ssh(3, "echo fwcanary:elsewhere:old-run 1000 > " + lab.NodeDir(3) + "/sys/fwcanary.lock");
+  std::string scn = ShortScenario(lab, "pass", {kPassJudge, kPassTolerances});
+  g_kill_runs = lab.dir + "/runs";
+  CommandOptions o;
+  o.env = {{"FWCANARY_LAB", lab.dir}};
+  o.timeout_s = 600;
+  // Kill -9 as soon as wave 2 has sent its first flash (its line is in run.log).
+  o.after_start = [](int pid) {
+    std::thread([pid] {
+      for (int i = 0; i < 3000; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::error_code ec;
+        if (!std::filesystem::exists(g_kill_runs, ec)) continue;
+        for (const auto& e : std::filesystem::directory_iterator(g_kill_runs, ec)) {
+          std::string log = ReadAll(e.path().string() + "/run.log");
+          std::size_t wave2 = log.find("wave2: upgrading");
+          if (wave2 != std::string::npos && log.find(": flashing 1.1", wave2) != std::string::npos) {
+            ::kill(pid, SIGKILL);
+            return;
+          }
+        }
+      }
+    }).detach();
+  };
+  CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", g_kill_runs,
+                                  "--during-s", "5"}, o);
+  INFO(run.err);
+  REQUIRE(run.exit_code != 0);  // killed
+  CHECK(run.err.find("results in") == std::string::npos);
+  std::string dir = OnlyRunDir(g_kill_runs);
+  REQUIRE(!std::filesystem::exists(dir + "/result.json"));
+
+  o.after_start = nullptr;
+  CommandResult resume = RunCommand({FWCANARY_BIN, "resume", dir}, o);
+  INFO(resume.err);
+  CHECK(resume.exit_code == 0);
+  CHECK(resume.err.find("resuming run") != std::string::npos);
+  CHECK(resume.err.find("not flashing them again") != std::string::npos);
+  for (int n = 1; n <= 3; ++n) {
+    INFO("node-" << n);
+    CHECK(lab.Ask(n, "fwsim-node version") == "1.1");
+    CHECK(StatusField(lab, n, "flashes") == "1");  // never twice
+    // Leases released: no lock file left on any node.
+    CHECK(lab.Ssh(n, "test -e " + lab.NodeDir(n) + "/sys/fwcanary.lock").exit_code == 1);
+  }
+  nlohmann::json result = nlohmann::json::parse(ReadAll(dir + "/result.json"));
+  CHECK(result["exit_code"] == 0);
+  CHECK(result["resumed"] == true);
+  REQUIRE(result["waves"].size() == 2);
+  CHECK(result["waves"][0]["verdict"] == "PASS");
+  CHECK(result["waves"][1]["verdict"] == "PASS");
+  // A finished run is not run again.
+  CommandResult again = RunCommand({FWCANARY_BIN, "resume", dir}, o);
+  CHECK(again.exit_code == 0);
+  CHECK(again.err.find("already finished") != std::string::npos);
+}
+
+TEST_CASE("rollout: a node whose sshd never comes back is marked failed and the rollout halts") {
+  TestLab lab(2, "127.0.22");
+  std::string scn = ShortScenario(lab, "brick", {{"reboot_timeout_s: 60", "reboot_timeout_s: 15"}});
+  CommandOptions o;
+  o.env = {{"FWCANARY_LAB", lab.dir}};
+  o.timeout_s = 600;
+  CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "2.0-brick-mgmt", "--runs",
+                                  lab.dir + "/runs", "--during-s", "5"}, o);
+  INFO(run.err);
+  CHECK(run.exit_code == 2);  // infrastructure: the node is gone, not judged
+  CHECK(run.err.find("node-1: not active on 2.0-brick-mgmt within 15 s") != std::string::npos);
+  CHECK(run.err.find("wave2") == std::string::npos);  // halted after the canary
+  CHECK(StatusField(lab, 2, "flashes") == "0");
+  nlohmann::json result = nlohmann::json::parse(ReadAll(OnlyRunDir(lab.dir + "/runs") + "/result.json"));
+  CHECK(result["exit_code"] == 2);
+}
+
+TEST_CASE("rollout: preflight refuses a held lease, an unrollbackable node and a changed host key") {
+  TestLab lab(2, "127.0.23");
+  CommandOptions o;
+  o.env = {{"FWCANARY_LAB", lab.dir}};
+  o.timeout_s = 300;
+  auto run = [&](const std::string& scn) {
+    return RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", lab.dir + "/runs",
+                       "--during-s", "5"}, o);
+  };
+  auto untouched = [&] {
+    CHECK(StatusField(lab, 1, "flashes") == "0");
+    CHECK(StatusField(lab, 2, "flashes") == "0");
+  };
+  {
+    // Another controller holds node-2 for another hour.
+    const std::string lock2 = lab.NodeDir(2) + "/sys/fwcanary.lock";
+    lab.Ssh(2, "echo fwcanary:other-host:its-run $(( $(date +%s) + 3600 )) > " + lock2);
+    CommandResult r = run(ShortScenario(lab, "lease"));
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("node-2: locked by another controller: fwcanary:other-host:its-run") != std::string::npos);
+    untouched();
+    // Ours on node-1 was released; theirs on node-2 is left alone.
+    CHECK(lab.Ssh(1, "test -e " + lab.NodeDir(1) + "/sys/fwcanary.lock").exit_code == 1);
+    CHECK(lab.Ask(2, "cat " + lock2).find("its-run") != std::string::npos);
+    lab.Ssh(2, "rm -f " + lock2);
+  }
+  {
+    CommandResult r = run(ShortScenario(lab, "norollback", {{"rollback_image: \"1.0\"", "rollback_image: \"0.9\""}}));
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("cannot be rolled back, so it is not flashed") != std::string::npos);
+    CHECK(r.err.find("no image '0.9'") != std::string::npos);
+    untouched();
+  }
+  {
+    // node-1's host key in known_hosts replaced by another key: a man in the middle, or a
+    // reinstalled node; either way the controller must not talk to it.
+    std::string kh = ReadAll(lab.dir + "/known_hosts");
+    CommandResult key = RunCommand({"sh", "-c", "ssh-keygen -q -t ed25519 -N '' -f " + lab.dir +
+                                                    "/other && cut -d' ' -f1,2 " + lab.dir + "/other.pub"});
+    REQUIRE(key.exit_code == 0);
+    std::string tampered;
+    std::istringstream lines(kh);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("node-1,", 0) == 0) line = line.substr(0, line.find(' ')) + " " + key.out.substr(0, key.out.find('\n'));
+      tampered += line + "\n";
+    }
+    std::ofstream(lab.dir + "/known_hosts.tampered") << tampered;
+    CommandResult r = run(ShortScenario(lab, "hostkey", {{"known_hosts: ${FWCANARY_LAB:-/var/tmp/fwcanary-lab}/known_hosts",
+                                                          "known_hosts: " + lab.dir + "/known_hosts.tampered"}}));
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("node-1") != std::string::npos);
+    CHECK(r.err.find("host key") != std::string::npos);
+    untouched();
+  }
 }
 
 }  // namespace

@@ -29,9 +29,9 @@ const char kInventory[] = R"(all:
   vars:
     ansible_user: fwlab
   hosts:
-    node-1: {ansible_host: 127.0.1.1, workdir: /w/1}
-    node-2: {ansible_host: 127.0.1.2, workdir: /w/2}
-    node-3: {ansible_host: 127.0.1.3, workdir: /w/3}
+    node-1: {ansible_host: 127.0.1.1, workdir: /w/1, state_dir: /s/1}
+    node-2: {ansible_host: 127.0.1.2, workdir: /w/2, state_dir: /s/2}
+    node-3: {ansible_host: 127.0.1.3, workdir: /w/3, state_dir: /s/3}
 )";
 
 const char kScenario[] = R"(name: t
