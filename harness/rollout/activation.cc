@@ -11,6 +11,7 @@ namespace fwcanary::rollout {
 
 Status RunHealthChecks(const scenario::Scenario& sc, NodeSession& session) {
   for (const auto& c : sc.health) {
+    if (!c.AppliesTo(session.node())) continue;
     auto line = scenario::Expand(c.cmd.run, NodeValues(sc, session.node()));
     if (!line.ok()) return line.status();
     auto r = session.Run(line.value(), c.cmd.timeout_s);

@@ -97,29 +97,39 @@ std::string RenderPlan(const Scenario& sc, const Plan& plan) {
   for (const auto& w : plan.waves) {
     o << "  wave " << w.number << (w.number == 1 ? " (canary)" : "") << ":";
     for (const auto* n : w.nodes) o << " " << n->name;
-    o << "   -> upgrade under load, wait for reboot and version, health, drift, "
+    o << "   -> upgrade under load, wait for activation (version, stability), health, drift, "
          "post-upgrade phases, judge (control: targets not yet upgraded)\n";
   }
   o << "  on FAIL: halt, roll back the wave's nodes; max failures " << sc.rollout.max_failures
     << "; pause between waves " << sc.rollout.pause_s << " s\n";
   o << "commands:\n";
   for (const auto& n : sc.inventory.nodes) {
-    if (!n.target) continue;
     o << "  " << n.name << ":\n";
-    o << "    version:  " << Cmd(sc, n, sc.firmware.version_cmd) << "\n";
-    o << "    boot id:  " << Cmd(sc, n, sc.firmware.boot_id_cmd) << "\n";
-    o << "    upgrade:  " << Cmd(sc, n, sc.firmware.upgrade) << "\n";
-    o << "    rollback: " << Cmd(sc, n, sc.firmware.rollback) << "\n";
-    o << "    rollback check: "
-      << (sc.firmware.rollback_check.run.empty()
-              ? std::string(sc.rollout.allow_unrollbackable
-                                ? "none (allow_unrollbackable: flashed without one)"
-                                : "none: the run refuses to flash (set rollback_check_command)")
-              : Cmd(sc, n, sc.firmware.rollback_check))
-      << "\n";
+    if (n.target) {
+      o << "    version:  " << Cmd(sc, n, sc.firmware.version_cmd) << "\n";
+      o << "    boot id:  " << Cmd(sc, n, sc.firmware.boot_id_cmd) << "\n";
+      o << "    upgrade:  " << Cmd(sc, n, sc.firmware.upgrade) << "\n";
+      o << "    rollback: " << Cmd(sc, n, sc.firmware.rollback) << "\n";
+      o << "    rollback check: "
+        << (sc.firmware.rollback_check.run.empty()
+                ? std::string(sc.rollout.allow_unrollbackable
+                                  ? "none (allow_unrollbackable: flashed without one)"
+                                  : "none: the run refuses to flash (set rollback_check_command)")
+                : Cmd(sc, n, sc.firmware.rollback_check))
+        << "\n";
+    }
+    if (n.client) {
+      o << "    agent:    " << scenario::ShellQuote(n.vars.at("workdir")) << " via "
+        << scenario::ShellQuote(n.vars.count("agent_path") ? n.vars.at("agent_path") : "?")
+        << (n.writes_to != n.name ? " (storage of " + n.writes_to + ")" : "") << "\n";
+    }
     o << "    lease:    " << LockPathShown(sc, n) << " (ttl " << sc.rollout.lock_ttl_s << " s)\n";
-    for (const auto& c : sc.health) o << "    health " << c.name << ": " << Cmd(sc, n, c.cmd) << "\n";
-    for (const auto& c : sc.drift) o << "    drift " << c.name << ": " << Cmd(sc, n, c.cmd) << "\n";
+    for (const auto& c : sc.health) {
+      if (c.AppliesTo(n)) o << "    health " << c.name << ": " << Cmd(sc, n, c.cmd) << "\n";
+    }
+    for (const auto& c : sc.drift) {
+      if (c.AppliesTo(n)) o << "    drift " << c.name << ": " << Cmd(sc, n, c.cmd) << "\n";
+    }
   }
   if (!sc.judge.tolerances.empty()) {
     o << "judge tolerances:";

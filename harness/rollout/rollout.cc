@@ -247,6 +247,7 @@ Outcome Controller::Preflight() {
     if (Status h = RunHealthChecks(sc_, s); !h.ok()) return fail(h.message());
     std::string snapshot;
     for (const auto& d : sc_.drift) {
+      if (!d.AppliesTo(n)) continue;
       auto out = s.Ask(d.cmd);
       if (!out.ok()) return fail("drift check: " + out.status().message());
       j_.SetDrift(n.name, d.name, out.value());
@@ -365,6 +366,7 @@ std::vector<std::string> Controller::Activate(const Wave& wave) {
     std::map<std::string, std::string> before = j_.Drift(n->name);
     std::string changed;
     for (const auto& d : sc_.drift) {
+      if (!d.AppliesTo(*n)) continue;
       auto out = s.Ask(d.cmd);
       std::string after = out.ok() ? out.value() : "<" + out.status().message() + ">";
       if (after != before[d.name]) {

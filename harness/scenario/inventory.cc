@@ -14,25 +14,6 @@ using nlohmann::json;
 std::string AsString(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 // Moves Ansible's connection vars and the role vars into the node's fields.
-Status ApplyVar(Node& n, const std::string& key, const std::string& value,
-                const std::string& where) {
-  if (key == "ansible_host") {
-    n.host = value;
-  } else if (key == "ansible_port") {
-    try {
-      n.port = std::stoi(value);
-    } catch (const std::exception&) {
-      return Status::InvalidArgument(where + ": ansible_port must be a number, got '" + value + "'");
-    }
-  } else if (key == "ansible_user") {
-    n.user = value;
-  } else if (key == "target") {
-    n.writes_to = value;
-  }
-  n.vars[key] = value;
-  return Status::Ok();
-}
-
 Status ApplyRoles(Node& n, const json& roles, const std::string& where) {
   if (!roles.is_array()) return Status::InvalidArgument(where + ": roles must be a list");
   n.target = n.client = false;
@@ -47,6 +28,39 @@ Status ApplyRoles(Node& n, const json& roles, const std::string& where) {
                                      "' (roles are target and client)");
     }
   }
+  return Status::Ok();
+}
+
+Status ApplyVar(Node& n, const std::string& key, const std::string& value,
+                const std::string& where) {
+  if (key == "ansible_host") {
+    n.host = value;
+  } else if (key == "ansible_port") {
+    try {
+      n.port = std::stoi(value);
+    } catch (const std::exception&) {
+      return Status::InvalidArgument(where + ": ansible_port must be a number, got '" + value + "'");
+    }
+  } else if (key == "ansible_user") {
+    n.user = value;
+  } else if (key == "target") {
+    n.writes_to = value;
+  } else if (key == "roles") {
+    // From an INI line (roles=target,client) or a group's vars (a YAML list, flattened).
+    json list = json::array();
+    std::string word;
+    for (char c : value + ",") {
+      if (c == ',' || c == ' ' || c == '[' || c == ']' || c == '"') {
+        if (!word.empty()) list.push_back(word);
+        word.clear();
+      } else {
+        word += c;
+      }
+    }
+    if (Status s = ApplyRoles(n, list, where); !s.ok()) return s;
+    return Status::Ok();
+  }
+  n.vars[key] = value;
   return Status::Ok();
 }
 

@@ -53,6 +53,10 @@ struct Check {
   TimedCommand cmd;
   int expect_exit = 0;
   std::string expect_regex;    // health: stdout must match (ECMAScript regex)
+  std::string on = "targets";  // which nodes it runs on: targets | clients | all
+  bool AppliesTo(const Node& n) const {
+    return on == "all" || (on == "targets" && n.target) || (on == "clients" && n.client);
+  }
 };
 
 struct Rollout {

@@ -1,5 +1,7 @@
 // The scenario's field table and loader.
 #include <cstdlib>
+#include <filesystem>
+#include <functional>
 #include <regex>
 
 #include "common/positioned_yaml.h"
@@ -141,6 +143,13 @@ const std::vector<FieldDef<Check>>& CheckTable() {
        }},
       {"expect_exit", FieldKind::kInteger, "0", "exit status that means healthy", 0, 255,
        Set(&Check::expect_exit)},
+      {"on", FieldKind::kString, "targets", "targets | clients | all: the nodes it runs on", {},
+       {},
+       [](const json& v, Check& o, const FieldContext& c) {
+         if (Status s = OneOf(v, c, {"targets", "clients", "all"}); !s.ok()) return s;
+         o.on = v.get<std::string>();
+         return Status::Ok();
+       }},
       {"expect_regex", FieldKind::kString, "", "stdout must match (health checks)", {}, {},
        [](const json& v, Check& o, const FieldContext& c) {
          o.expect_regex = v.get<std::string>();
@@ -284,7 +293,11 @@ const std::vector<FieldDef<Scenario>>& ScenarioTable() {
        {},
        [](const json& v, Scenario& o, const FieldContext& c) {
          if (v.is_string()) {
-           std::string path = ExpandEnv(v.get<std::string>());
+           // A relative path is relative to the scenario file, wherever fwcanary runs from.
+           std::filesystem::path path = ExpandEnv(v.get<std::string>());
+           if (path.is_relative()) {
+             path = std::filesystem::path(c.source.source()).parent_path() / path;
+           }
            Result<Inventory> inv = LoadAnsibleInventory(path);
            if (!inv.ok()) return c.Error(inv.status().message());
            o.inventory = inv.value();
@@ -369,14 +382,17 @@ Result<Scenario> LoadScenario(const std::string& path, const LoadOverrides& o) {
     return root.Child("firmware").Error("no image to flash: set firmware.image or give --image");
   }
   if (sc.firmware.version.empty()) sc.firmware.version = sc.firmware.image;
-  // {node.VAR} must exist on every node the command runs on.
-  auto check_vars = [&](const TimedCommand& cmd, const std::string& field) -> Status {
+  // {node.VAR} must exist on every node the command runs on: firmware commands run on
+  // targets, checks where their `on` says, the lease on every node.
+  auto check_vars = [&](const TimedCommand& cmd, const std::string& field,
+                        const std::function<bool(const Node&)>& runs_on) -> Status {
     auto names = Placeholders(cmd.run);
     if (!names.ok()) return Status::Ok();  // reported while parsing
     for (const auto& n : names.value()) {
       if (n.rfind("node.", 0) != 0 || n == "node.name" || n == "node.host") continue;
       std::string var = n.substr(5);
       for (const auto& node : sc.inventory.nodes) {
+        if (!runs_on(node)) continue;
         if (node.vars.count(var) == 0) {
           return root.Child(field).Error("uses {" + n + "} but node '" + node.name +
                                          "' has no var '" + var + "'");
@@ -390,9 +406,12 @@ Result<Scenario> LoadScenario(const std::string& path, const LoadOverrides& o) {
            {&sc.firmware.version_cmd, "firmware"}, {&sc.firmware.upgrade, "firmware"},
            {&sc.firmware.rollback, "firmware"}, {&sc.firmware.boot_id_cmd, "firmware"},
            {&sc.firmware.rollback_check, "firmware"}}) {
-    if (Status s = check_vars(*cmd, field); !s.ok()) return s;
+    if (Status s = check_vars(*cmd, field, [](const Node& n) { return n.target; }); !s.ok()) return s;
   }
-  if (Status s = check_vars(TimedCommand{sc.rollout.lock_path, 0}, "rollout"); !s.ok()) return s;
+  auto everywhere = [](const Node&) { return true; };
+  if (Status s = check_vars(TimedCommand{sc.rollout.lock_path, 0}, "rollout", everywhere); !s.ok()) {
+    return s;
+  }
   // Safety before touching a node: a node whose rollback cannot be checked is not flashed
   // unless the scenario says so, in so many words.
   if (sc.firmware.rollback_check.run.empty() && !sc.rollout.allow_unrollbackable) {
@@ -406,10 +425,14 @@ Result<Scenario> LoadScenario(const std::string& path, const LoadOverrides& o) {
                                         "firmware.rollback_image is not set");
   }
   for (const auto& c : sc.health) {
-    if (Status s = check_vars(c.cmd, "health"); !s.ok()) return s;
+    if (Status s = check_vars(c.cmd, "health", [&](const Node& n) { return c.AppliesTo(n); }); !s.ok()) {
+      return s;
+    }
   }
   for (const auto& c : sc.drift) {
-    if (Status s = check_vars(c.cmd, "drift"); !s.ok()) return s;
+    if (Status s = check_vars(c.cmd, "drift", [&](const Node& n) { return c.AppliesTo(n); }); !s.ok()) {
+      return s;
+    }
   }
   for (const auto* n : sc.inventory.Clients()) {
     for (const char* var : {"workdir"}) {

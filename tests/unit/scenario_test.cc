@@ -174,3 +174,105 @@ TEST_CASE("scenario: an INI inventory with groups and group vars") {
 
 }  // namespace
 }  // namespace fwcanary::scenario
+
+namespace fwcanary::scenario {
+namespace {
+
+TEST_CASE("scenario: every ready scenario in scenarios/ validates and plans") {
+  Files f;
+  std::string lab_inventory = f.Write("inv.yaml", kInventory);
+  int seen = 0;
+  for (const auto& e : std::filesystem::directory_iterator(FWCANARY_SCENARIOS)) {
+    if (e.path().extension() != ".yaml") continue;
+    ++seen;
+    INFO(e.path().string());
+    // The demo reads the lab's inventory, which is only there while a lab is up.
+    LoadOverrides o;
+    if (e.path().filename() == "demo.yaml") o.inventory = lab_inventory;
+    auto sc = LoadScenario(e.path().string(), o);
+    INFO(sc.status().message());
+    REQUIRE(sc.ok());
+    rollout::Plan plan = rollout::MakePlan(sc.value());
+    CHECK(!plan.waves.empty());
+    CHECK(plan.waves[0].nodes.size() == 1);  // every ready scenario starts with one canary
+    std::string text = rollout::RenderPlan(sc.value(), plan);
+    CHECK(text.find("rollback check: none") == std::string::npos);  // all of them check it
+    CHECK(text.find("<") == std::string::npos);  // no template failed to expand
+  }
+  CHECK(seen >= 5);  // demo, nvme-drive, array-vendor-cli, nightly, maintenance-window
+}
+
+TEST_CASE("scenario: the NVMe driver confirms activation without a reboot") {
+  auto sc = LoadScenario(FWCANARY_SCENARIOS "/nvme-drive.yaml",
+                         {"/srv/firmware/EDA7602Q.bin", "EDA7602Q", ""});
+  REQUIRE(sc.ok());
+  CHECK(!sc->firmware.reboots);  // immediate activation changes no boot id
+  CHECK(sc->firmware.stable_s > 0);
+  std::string text = rollout::RenderPlan(sc.value(), rollout::MakePlan(sc.value()));
+  CHECK(text.find("nvme fw-commit \"$dev\" --slot=\"$slot\" --action=3") != std::string::npos);
+  CHECK(text.find("--fw='/srv/firmware/EDA7602Q.bin'") != std::string::npos);
+  CHECK(text.find("awk '$1 == \"fr\" {print $3}'") != std::string::npos);  // {{ }} are braces
+  CHECK(text.find("*[Rr]eset*)") != std::string::npos);  // reset pending is not a failure
+}
+
+TEST_CASE("scenario: client-only nodes get no firmware commands; checks run where `on` says") {
+  auto sc = LoadScenario(FWCANARY_SCENARIOS "/array-vendor-cli.yaml");
+  REQUIRE(sc.ok());
+  const Node* mx = sc->inventory.Find("mx-w1");
+  REQUIRE(mx != nullptr);
+  CHECK(!mx->target);
+  CHECK(mx->client);
+  CHECK(mx->writes_to == "array-west");
+  CHECK(sc->inventory.Targets().size() == 2);
+  CHECK(!sc->health[0].AppliesTo(*mx));
+  Files f;
+  std::string path = f.Write("on.yaml", std::string(kScenario).replace(std::string(kScenario).find("INV"), 3,
+                                                                        f.Write("i.yaml", kInventory)) +
+                                            "health:\n  - {name: spool, run: 'test -d {node.workdir}', on: clients}\n"
+                                            "  - {name: x, run: 'true', on: everyone}\n");
+  auto bad = LoadScenario(path);
+  REQUIRE(!bad.ok());
+  INFO(bad.status().message());
+  CHECK(bad.status().message().find("field 'health[1].on': must be one of targets, clients, all") !=
+        std::string::npos);
+}
+
+TEST_CASE("scenario: hostile node names and vars stay literal in every planned command") {
+  Files f;
+  std::string inv = f.Write("hostile.ini",
+                            "[n]\n"
+                            "evil;touch${IFS}/tmp/fwcanary-pwned ansible_host=127.0.0.1 "
+                            "workdir='/w/$(id)' state_dir=/s\n");
+  auto sc = LoadScenario(Scn(f, "", "fwsim-node version", "fwsim-node version {node.name} {node.workdir}"),
+                         {"", "", inv});
+  INFO(sc.status().message());
+  REQUIRE(sc.ok());
+  std::string text = rollout::RenderPlan(sc.value(), rollout::MakePlan(sc.value()));
+  CHECK(text.find("fwsim-node version 'evil;touch${IFS}/tmp/fwcanary-pwned'") != std::string::npos);
+  CHECK(text.find("'/w/$(id)'") != std::string::npos);
+}
+
+TEST_CASE("scenario: 200 nodes plan into waves of 1, 10%, 50%, the rest") {
+  Files f;
+  std::string hosts = "[rack]\n";
+  for (int i = 0; i < 200; ++i) hosts += "n" + std::to_string(i) + " ansible_host=10.0.0.1\n";
+  hosts += "[rack:vars]\nworkdir=/w\nstate_dir=/s\n";
+  auto sc = LoadScenario(Scn(f, "rollout: {waves: [1, \"10%\", \"50%\"]}\n"), {"", "", f.Write("big.ini", hosts)});
+  INFO(sc.status().message());
+  REQUIRE(sc.ok());
+  rollout::Plan plan = rollout::MakePlan(sc.value());
+  std::vector<std::size_t> sizes;
+  std::size_t total = 0;
+  for (const auto& w : plan.waves) {
+    sizes.push_back(w.nodes.size());
+    total += w.nodes.size();
+  }
+  CHECK(total == 200);
+  REQUIRE(sizes.size() >= 3);
+  CHECK(sizes[0] == 1);
+  CHECK(sizes[1] == 20);
+  CHECK(sizes[2] == 100);
+}
+
+}  // namespace
+}  // namespace fwcanary::scenario
