@@ -146,7 +146,10 @@ int AgentMain(int argc, char** argv) {
   if (!eng) return Fail("unknown engine " + spec.engine);
 
   InstallSignals();
-  StreamRecordSink sink(stdout);
+  StreamRecordSink sink(stdout, [] {
+    std::fprintf(stderr, "fwcanary-agent: the reader of the records went away: stopping\n");
+    g_stop.store(true);
+  });
   StartRecord start;
   start.node = spec.node;
   start.engine = spec.engine;

@@ -29,6 +29,7 @@ Status RunHealthChecks(const scenario::Scenario& sc, NodeSession& session) {
   return Status::Ok();
 }
 
+// This loop is its own retry: its calls are not retried inside (a down node is polled).
 Result<Activation> WaitForActivation(const scenario::Scenario& sc, NodeSession& session,
                                      const std::string& expected_version,
                                      const std::string& old_boot_id,
@@ -43,7 +44,7 @@ Result<Activation> WaitForActivation(const scenario::Scenario& sc, NodeSession& 
   bool said_down = false;
   while (Clock::now() < deadline) {
     if (stop != nullptr && stop()) return Status::Unavailable(name + ": stopped while waiting for activation");
-    auto boot = session.Ask(sc.firmware.boot_id_cmd);
+    auto boot = session.Ask(sc.firmware.boot_id_cmd, NodeSession::Retry::kNever);
     if (!boot.ok()) {
       session.Drop();
       if (!said_down) {
@@ -58,7 +59,7 @@ Result<Activation> WaitForActivation(const scenario::Scenario& sc, NodeSession& 
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       continue;
     }
-    auto version = session.Ask(sc.firmware.version_cmd);
+    auto version = session.Ask(sc.firmware.version_cmd, NodeSession::Retry::kNever);
     if (!version.ok()) {
       last = version.status().message();
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -78,7 +79,7 @@ Result<Activation> WaitForActivation(const scenario::Scenario& sc, NodeSession& 
     Status health = RunHealthChecks(sc, session);
     while (health.ok() && Clock::now() < stable_until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      auto again = session.Ask(sc.firmware.boot_id_cmd);
+      auto again = session.Ask(sc.firmware.boot_id_cmd, NodeSession::Retry::kNever);
       if (!again.ok() || again.value() != boot.value()) {
         health = Status::Unavailable(name + ": went down again within the stability window");
         break;

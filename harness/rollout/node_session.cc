@@ -1,5 +1,8 @@
 #include "harness/rollout/node_session.h"
 
+#include <chrono>
+#include <thread>
+
 #include "harness/rollout/plan.h"
 #include "harness/scenario/command_template.h"
 #include "harness/transport/local_transport.h"
@@ -44,10 +47,16 @@ Result<transport::ExecResult> NodeSession::Run(
   return r;
 }
 
-Result<std::string> NodeSession::Ask(const scenario::TimedCommand& cmd) {
+Result<std::string> NodeSession::Ask(const scenario::TimedCommand& cmd, Retry retry) {
   auto line = scenario::Expand(cmd.run, NodeValues(sc_, node_));
   if (!line.ok()) return line.status();
   auto r = Run(line.value(), cmd.timeout_s);
+  for (int attempt = 1; retry == Retry::kTransient && attempt < 3 && !r.ok() &&
+                        r.status().code() != Status::Code::kRefused;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::seconds(attempt));  // 1 s, then 2 s
+    r = Run(line.value(), cmd.timeout_s);
+  }
   if (!r.ok()) return r.status();
   if (r->timed_out) {
     return Status::Timeout(node_.name + ": `" + line.value() + "` did not finish in " +

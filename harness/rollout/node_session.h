@@ -23,9 +23,16 @@ class NodeSession {
   Result<transport::ExecResult> Run(const std::string& command, double timeout_s,
                                     const std::string& stdin_text = "",
                                     const std::function<bool(const std::string&)>& on_line = {});
+  // Whether a call that could not reach the node is tried again. Transient failures
+  // (Unavailable, Timeout: the connection dropped or could not be made) are retried with
+  // backoff (1 s, 2 s) for commands that may run twice; a Refused (host key) never is, and
+  // neither is a command that changes the node (upgrade, rollback): whether it ran is unknown,
+  // and the caller reads the version before deciding anything.
+  enum class Retry { kTransient, kNever };
+
   // Expands `cmd` for this node, runs it, requires exit 0, returns stdout without trailing
   // newlines. Errors name the node and the command.
-  Result<std::string> Ask(const scenario::TimedCommand& cmd);
+  Result<std::string> Ask(const scenario::TimedCommand& cmd, Retry retry = Retry::kTransient);
   Status Put(const std::string& local, const std::string& remote, int mode, double timeout_s);
   void Drop() { t_.reset(); }
   const scenario::Node& node() const { return node_; }

@@ -327,7 +327,7 @@ void Controller::Flash(const std::vector<const Node*>& nodes) {
       return;
     }
     SetNode(n->name, NodeState::kFlashSent, sc_.firmware.image);
-    auto r = s.Ask(sc_.firmware.upgrade);
+    auto r = s.Ask(sc_.firmware.upgrade, NodeSession::Retry::kNever);
     if (!r.ok()) {
       SetNode(n->name, NodeState::kFailed, "upgrade command: " + r.status().message());
       Log(n->name + ": upgrade command failed: " + r.status().message());
@@ -400,7 +400,7 @@ bool Controller::RollBack(const Wave& wave) {
       auto b = s.Ask(sc_.firmware.boot_id_cmd);
       boot = b.ok() ? b.value() : "";
       SetNode(n->name, NodeState::kRollbackSent, "to " + jn.version_before);
-      auto r = s.Ask(sc_.firmware.rollback);
+      auto r = s.Ask(sc_.firmware.rollback, NodeSession::Retry::kNever);
       if (!r.ok()) {
         Log(n->name + ": rollback failed: " + r.status().message());
         SetNode(n->name, NodeState::kFailed, "rollback command: " + r.status().message());

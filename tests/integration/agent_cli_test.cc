@@ -1,5 +1,7 @@
 // The agent's command line: help, version, and bad input turned into exit 2 with a reason.
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include <catch2/catch.hpp>
@@ -54,4 +56,27 @@ TEST_CASE("bad command-line values and a missing spec are refused", "[agent][cli
   AgentRun unknown = RunAgent({"--spec", "-", "--workdir", "/tmp/none"}, R"({"rat": 5})");
   CHECK(unknown.exit_code == 2);
   CHECK_THAT(unknown.stderr_text, Catch::Contains("<stdin>:1:2: field 'rat': unknown field"));
+}
+
+TEST_CASE("an agent whose reader went away stops its run and cleans up", "[agent][cli]") {
+  // `head -n 2` takes the start record and one interval and exits: the agent's next record
+  // meets a broken pipe (the controller closed its SSH session). It must stop the 60 s run,
+  // not load the storage for nobody, and still remove what it wrote (--cleanup).
+  ScratchDir dir;
+  std::string spec = dir.path + "/spec.json";
+  std::ofstream(spec) << R"({"rate": 50, "duration_s": 60, "size": {"dist": "fixed", "mean_bytes": 2048}})";
+  std::string cmd = std::string(FWCANARY_AGENT_BIN) + " --spec " + spec + " --workdir " + dir.path +
+                    "/w --cleanup 2>" + dir.path + "/err | head -n 2 > " + dir.path + "/out";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::ifstream err(dir.path + "/err");
+  std::string text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("the reader of the records went away: stopping"));
+  // Only the marker's directory may remain; no mail was left behind.
+  std::size_t files = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir.path + "/w", ec);
+       it != std::filesystem::recursive_directory_iterator(); ++it) {
+    if (it->is_regular_file() && it->path().filename().string().rfind(".fwcanary", 0) != 0) ++files;
+  }
+  CHECK(files == 0);
 }

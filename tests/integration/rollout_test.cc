@@ -272,5 +272,54 @@ TEST_CASE("rollout: preflight refuses a held lease, an unrollbackable node and a
   }
 }
 
+std::string g_int_runs;
+
+TEST_CASE("rollout: Ctrl-C stops at a safe point: agents stopped, journal interrupted, nothing flashed") {
+  TestLab lab(2, "127.0.24");
+  std::string scn = ShortScenario(lab, "stop");
+  g_int_runs = lab.dir + "/runs";
+  CommandOptions o;
+  o.env = {{"FWCANARY_LAB", lab.dir}};
+  o.timeout_s = 300;
+  // SIGINT as soon as the baseline's agents run.
+  o.after_start = [](int pid) {
+    std::thread([pid] {
+      for (int i = 0; i < 1200; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::error_code ec;
+        if (!std::filesystem::exists(g_int_runs, ec)) continue;
+        for (const auto& e : std::filesystem::directory_iterator(g_int_runs, ec)) {
+          if (ReadAll(e.path().string() + "/run.log").find("baseline: agents started") != std::string::npos) {
+            std::this_thread::sleep_for(std::chrono::seconds(3));
+            ::kill(pid, SIGINT);
+            return;
+          }
+        }
+      }
+    }).detach();
+  };
+  CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", g_int_runs}, o);
+  INFO(run.err);
+  CHECK(run.exit_code == 2);
+  CHECK(run.err.find("stopping at the next safe point") != std::string::npos);
+  CHECK(run.err.find("stopped during baseline") != std::string::npos);
+  CHECK(run.err.find("fwcanary resume ") != std::string::npos);
+  std::string dir = OnlyRunDir(g_int_runs);
+  // The baseline was cut short, not waited out: its agents never wrote their summary.
+  std::string baseline = ReadAll(dir + "/samples/baseline-node-1.jsonl");
+  CHECK(baseline.find("\"type\":\"interval\"") != std::string::npos);
+  CHECK(baseline.find("\"type\":\"summary\"") == std::string::npos);
+  CHECK(!std::filesystem::exists(dir + "/result.json"));
+  // No agent is left running on the nodes (their sessions were closed: broken pipe).
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(RunCommand({"pgrep", "-f", lab.dir + "/nodes/node-1/sys/fwcanary-agent"}).exit_code == 1);
+  CHECK(StatusField(lab, 1, "flashes") == "0");
+  CHECK(StatusField(lab, 2, "flashes") == "0");
+  // The journal says so; `resume` would continue from the baseline.
+  CommandResult status = RunCommand({"sqlite3", dir + "/journal.db",
+                                     "select value from facts where key = 'status'"});
+  CHECK(status.out == "interrupted\n");
+}
+
 }  // namespace
 }  // namespace fwcanary::testing

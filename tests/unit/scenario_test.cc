@@ -67,7 +67,7 @@ TEST_CASE("scenario: the demo scenario loads against a lab inventory and plans a
   CHECK(sc->firmware.version == "1.1");
   CHECK(sc->inventory.nodes.size() == 3);
   CHECK(sc->inventory.nodes[1].user == "fwlab");
-  CHECK(sc->judge.tolerances.at("p99") == 0.5);
+  CHECK(sc->judge.tolerances.at("p99") == 2.0);
   rollout::Plan plan = rollout::MakePlan(sc.value());
   REQUIRE(plan.waves.size() == 2);
   CHECK(plan.waves[0].nodes.size() == 1);
