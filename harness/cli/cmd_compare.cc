@@ -7,6 +7,7 @@
 #include "harness/judge/calibration.h"
 #include "harness/judge/judge.h"
 #include "harness/judge/verdict_render.h"
+#include "reports/history.h"
 
 namespace fwcanary::cli {
 namespace {
@@ -14,6 +15,8 @@ namespace {
 struct CompareArgs {
   std::vector<std::string> positional, baseline, candidate, control, tolerances;
   std::string noise;
+  std::string history, history_scenario;  // baseline from the last passing runs in history.db
+  int history_runs = 5;
   bool json = false;
   bool verbose = false;
   judge::JudgeConfig cfg;
@@ -40,6 +43,20 @@ int RunCompare(CompareArgs& a) {
   } else if (!a.positional.empty()) {
     std::fprintf(stderr, "fwcanary compare: give BASELINE CANDIDATE, or --baseline/--candidate\n");
     return kExitError;
+  }
+  if (!a.history.empty()) {
+    if (a.history_scenario.empty()) {
+      std::fprintf(stderr, "fwcanary compare: --history needs --history-scenario NAME\n");
+      return kExitError;
+    }
+    auto files = reports::PassingRunSamples(a.history, a.history_scenario, a.history_runs);
+    if (!files.ok()) {
+      std::fprintf(stderr, "fwcanary compare: --history %s\n", files.status().message().c_str());
+      return kExitError;
+    }
+    std::fprintf(stderr, "fwcanary compare: baseline from %zu sample file(s) of the last passing run(s) of %s\n",
+                 files->size(), a.history_scenario.c_str());
+    for (const auto& f : files.value()) a.baseline.push_back(f);
   }
   if (a.baseline.empty() || a.candidate.empty()) {
     std::fprintf(stderr, "fwcanary compare: needs at least one baseline and one candidate run\n");
@@ -106,6 +123,10 @@ std::function<int()> SetupCompare(CLI::App& app) {
       CLI::Range(1e-6, 0.5));
   app.add_option("--warmup-s", a->load.warmup_s, "seconds dropped at the start of each run");
   app.add_option("--noise", a->noise, "calibration JSON from `fwcanary calibrate --out`");
+  app.add_option("--history", a->history, "history.db: take the baseline from the canary samples of the "
+                                           "last passing runs of --history-scenario");
+  app.add_option("--history-scenario", a->history_scenario, "the scenario whose passing runs are the baseline");
+  app.add_option("--history-runs", a->history_runs, "how many passing runs (default 5)")->check(CLI::Range(1, 1000));
   app.add_flag("--json", a->json, "machine-readable verdict");
   app.add_flag("--verbose", a->verbose, "list every metric, PASSes too");
   app.footer(

@@ -12,6 +12,9 @@ const std::vector<Command>& Commands() {
        SetupRun},
       {"resume", "continue a run the controller did not finish (killed, stopped, host crash)",
        SetupResume},
+      {"report", "render a run's reports again: report.json, junit.xml, report.html, summary.md, metrics.prom",
+       SetupReport},
+      {"history", "runs across nights and the canary's trend per metric (history.db)", SetupHistory},
       {"compare", "judge candidate runs against baseline runs (agent records or fio JSON)",
        SetupCompare},
       {"calibrate", "A/A: noise per metric from repeated runs of the same firmware, and the "

@@ -1,11 +1,11 @@
-#include "harness/rollout/journal.h"
-
-#include <sqlite3.h>
+#include "harness/journal/journal.h"
 
 #include <chrono>
 #include <filesystem>
 
-namespace fwcanary::rollout {
+#include "common/sqlite_db.h"
+
+namespace fwcanary::journal {
 namespace {
 
 const char kSchema[] = R"(
@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS nodes (name TEXT PRIMARY KEY, version_before TEXT, bo
 CREATE TABLE IF NOT EXISTS drift (node TEXT, check_name TEXT, output TEXT,
                                   PRIMARY KEY (node, check_name));
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, t REAL NOT NULL,
-                                   what TEXT NOT NULL);
+                                   what TEXT NOT NULL, kind TEXT NOT NULL DEFAULT 'note',
+                                   subject TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT '');
 )";
 
 double Now() {
@@ -36,78 +37,38 @@ NodeState ParseNodeState(const std::string& s) {
 }
 
 Result<std::unique_ptr<Journal>> OpenDb(const std::string& path, bool create,
-                                        Journal* (*make)(sqlite3*, std::string)) {
+                                        Journal* (*make)(std::unique_ptr<SqliteDb>)) {
   namespace fs = std::filesystem;
   if (create && fs::exists(path)) return Status::Refused(path + ": a journal already exists");
   if (!create && !fs::exists(path)) return Status::NotFound(path + ": no journal (is this a run directory?)");
-  sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return Status::IOError(path + ": " + m);
-  }
-  sqlite3_busy_timeout(db, 5000);
-  char* err = nullptr;
-  // WAL + FULL: a committed record survives the controller's SIGKILL and the host's crash.
-  std::string init = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") + kSchema;
-  if (sqlite3_exec(db, init.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : "unknown error";
-    sqlite3_free(err);
-    sqlite3_close(db);
-    return Status::IOError(path + ": " + m);
-  }
-  return std::unique_ptr<Journal>(make(db, path));
+  // WAL + FULL (SqliteDb): a committed record survives the controller's SIGKILL and the host's crash.
+  auto db = SqliteDb::Open(path, create, kSchema);
+  if (!db.ok()) return db.status();
+  return std::unique_ptr<Journal>(make(std::move(db.value())));
 }
 
 }  // namespace
 
 const char* NodeStateName(NodeState s) { return kNodeStates[static_cast<int>(s)]; }
 
-Journal::~Journal() { sqlite3_close(db_); }
+Journal::Journal(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+Journal::~Journal() = default;
 
 Result<std::unique_ptr<Journal>> Journal::Create(const std::string& path) {
-  return OpenDb(path, true, [](sqlite3* db, std::string p) { return new Journal(db, std::move(p)); });
+  return OpenDb(path, true, [](std::unique_ptr<SqliteDb> db) { return new Journal(std::move(db)); });
 }
 
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
-  return OpenDb(path, false, [](sqlite3* db, std::string p) { return new Journal(db, std::move(p)); });
+  return OpenDb(path, false, [](std::unique_ptr<SqliteDb> db) { return new Journal(std::move(db)); });
 }
 
 Status Journal::Exec(const std::string& sql, const std::vector<std::string>& args) const {
-  std::lock_guard lock(mu_);
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-    return Status::IOError(path_ + ": " + sqlite3_errmsg(db_));
-  }
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    sqlite3_bind_text(st, static_cast<int>(i + 1), args[i].c_str(), -1, SQLITE_TRANSIENT);
-  }
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return Status::IOError(path_ + ": " + sqlite3_errmsg(db_));
-  return Status::Ok();
+  return db_->Exec(sql, args);
 }
 
 std::vector<std::vector<std::string>> Journal::Query(const std::string& sql,
                                                      const std::vector<std::string>& args) const {
-  std::lock_guard lock(mu_);
-  std::vector<std::vector<std::string>> rows;
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return rows;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    sqlite3_bind_text(st, static_cast<int>(i + 1), args[i].c_str(), -1, SQLITE_TRANSIENT);
-  }
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    std::vector<std::string> row;
-    for (int c = 0; c < sqlite3_column_count(st); ++c) {
-      const unsigned char* v = sqlite3_column_text(st, c);
-      row.emplace_back(v ? reinterpret_cast<const char*>(v) : "");
-    }
-    rows.push_back(std::move(row));
-  }
-  sqlite3_finalize(st);
-  return rows;
+  return db_->Query(sql, args);
 }
 
 Status Journal::SetFact(const std::string& key, const std::string& value) {
@@ -123,13 +84,13 @@ std::optional<std::string> Journal::Fact(const std::string& key) const {
 Status Journal::BeginStep(const std::string& step, const nlohmann::json& data) {
   Status s = Exec("INSERT OR REPLACE INTO steps VALUES (?, 'started', ?, ?)", {step, data.dump(), NowText()});
   if (!s.ok()) return s;
-  return Event("begin " + step);
+  return Record("step", step, "started", "begin " + step);
 }
 
 Status Journal::FinishStep(const std::string& step, const nlohmann::json& data) {
   Status s = Exec("INSERT OR REPLACE INTO steps VALUES (?, 'done', ?, ?)", {step, data.dump(), NowText()});
   if (!s.ok()) return s;
-  return Event("done " + step);
+  return Record("step", step, "done", "done " + step);
 }
 
 StepState Journal::Step(const std::string& step) const {
@@ -148,7 +109,8 @@ Status Journal::SetNode(const std::string& node, const JournalNode& n) {
   Status s = Exec("INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?, ?)",
                   {node, n.version_before, n.boot_before, NodeStateName(n.state), n.detail, NowText()});
   if (!s.ok()) return s;
-  return Event(node + " " + NodeStateName(n.state) + (n.detail.empty() ? "" : ": " + n.detail));
+  return Record("node", node, NodeStateName(n.state),
+                node + " " + NodeStateName(n.state) + (n.detail.empty() ? "" : ": " + n.detail));
 }
 
 std::map<std::string, JournalNode> Journal::Nodes() const {
@@ -169,8 +131,20 @@ std::map<std::string, std::string> Journal::Drift(const std::string& node) const
   return out;
 }
 
-Status Journal::Event(const std::string& what) {
-  return Exec("INSERT INTO events (t, what) VALUES (?, ?)", {NowText(), what});
+Status Journal::Event(const std::string& what) { return Record("note", "", "", what); }
+
+Status Journal::Record(const std::string& kind, const std::string& subject, const std::string& state,
+                       const std::string& what) {
+  return Exec("INSERT INTO events (t, what, kind, subject, state) VALUES (?, ?, ?, ?, ?)",
+              {NowText(), what, kind, subject, state});
+}
+
+std::vector<JournalEvent> Journal::EventLog() const {
+  std::vector<JournalEvent> out;
+  for (auto& r : Query("SELECT t, kind, subject, state, what FROM events ORDER BY seq", {})) {
+    out.push_back(JournalEvent{std::stod(r[0]), r[1], r[2], r[3], r[4]});
+  }
+  return out;
 }
 
 std::vector<std::string> Journal::Events() const {
@@ -179,4 +153,4 @@ std::vector<std::string> Journal::Events() const {
   return out;
 }
 
-}  // namespace fwcanary::rollout
+}  // namespace fwcanary::journal

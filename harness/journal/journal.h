@@ -23,9 +23,12 @@
 
 #include "common/status.h"
 
-struct sqlite3;
 
-namespace fwcanary::rollout {
+namespace fwcanary {
+class SqliteDb;
+}
+
+namespace fwcanary::journal {
 
 // A node's life in one run. `flash_sent` is written before the upgrade command goes out: a
 // resumed run finding it never sends the upgrade again, it waits for that flash to activate.
@@ -39,6 +42,15 @@ struct JournalNode {
 };
 
 enum class StepState { kNotStarted, kStarted, kDone };
+
+// One line of the event log: what the report's timeline is drawn from.
+struct JournalEvent {
+  double t = 0;         // unix time, seconds
+  std::string kind;     // "step", "node" or "note"
+  std::string subject;  // the step or node name; "" for a note
+  std::string state;    // step: started|done; node: a NodeStateName
+  std::string what;     // the human sentence
+};
 
 class Journal {
  public:
@@ -66,15 +78,16 @@ class Journal {
 
   Status Event(const std::string& what);
   std::vector<std::string> Events() const;  // "<unix time> <what>", oldest first
+  std::vector<JournalEvent> EventLog() const;  // oldest first
 
  private:
-  explicit Journal(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  explicit Journal(std::unique_ptr<SqliteDb> db);
+  Status Record(const std::string& kind, const std::string& subject, const std::string& state,
+                const std::string& what);
   Status Exec(const std::string& sql, const std::vector<std::string>& args) const;
   std::vector<std::vector<std::string>> Query(const std::string& sql,
                                               const std::vector<std::string>& args) const;
-  mutable std::mutex mu_;
-  sqlite3* db_;
-  std::string path_;
+  std::unique_ptr<SqliteDb> db_;
 };
 
-}  // namespace fwcanary::rollout
+}  // namespace fwcanary::journal

@@ -13,20 +13,28 @@
 
 #include "common/exit_status.h"
 #include "common/file_text.h"
+#include "harness/journal/journal.h"
 #include "harness/judge/calibration.h"
 #include "harness/judge/judge.h"
 #include "harness/judge/verdict_render.h"
 #include "harness/rollout/activation.h"
 #include "harness/rollout/agent_window.h"
 #include "harness/rollout/fan_out.h"
-#include "harness/rollout/journal.h"
 #include "harness/rollout/lease_lock.h"
 #include "harness/rollout/node_session.h"
 #include "harness/rollout/plan.h"
 #include "harness/rollout/progress.h"
 #include "harness/scenario/command_template.h"
+#include "reports/render_run.h"
+#include "reports/run_model.h"
 
 namespace fwcanary::rollout {
+
+using journal::Journal;
+using journal::JournalNode;
+using journal::NodeState;
+using journal::NodeStateName;
+using journal::StepState;
 namespace {
 
 namespace fs = std::filesystem;
@@ -95,6 +103,7 @@ class Controller {
   void SetNode(const std::string& name, NodeState state, const std::string& detail = "");
   int Finish(int code, const std::string& why);
   int Interrupted(const std::string& where);
+  void Render();
 
   Outcome Leases();
   Outcome Preflight();
@@ -154,19 +163,28 @@ int Controller::Finish(int code, const std::string& why) {
   j_.SetFact("exit_code", std::to_string(code));
   j_.SetFact("reason", why);
   j_.SetFact("status", "finished");
-  Log(std::string(code == kExitPass           ? "PASS"
-                  : code == kExitRegression   ? "FAIL"
-                  : code == kExitInconclusive ? "INCONCLUSIVE"
-                                              : "ERROR") +
-      ": " + why);
+  Log(reports::VerdictForExitCode(code) + ": " + why);
+  Render();
   Log("results in " + dir_);
   return code;
+}
+
+// The reports are rendered from the run directory alone (reports/render_run.h); a failure to
+// render is logged, never a reason to change the run's verdict.
+void Controller::Render() {
+  auto files = reports::RenderRunReports(dir_, reports::RenderOptions{j_.Fact("history").value_or("")});
+  if (!files.ok()) {
+    Log("report: " + files.status().message());
+    return;
+  }
+  Log("report: " + dir_ + "/report.html");
 }
 
 int Controller::Interrupted(const std::string& where) {
   keeper_.reset();  // the leases stay (they expire after lock_ttl_s): resume takes them back
   j_.SetFact("status", "interrupted");
   j_.Event("stopped during " + where);
+  Render();
   Log("stopped during " + where + "; the journal is consistent. Continue with: fwcanary resume " + dir_);
   return kExitError;
 }
@@ -629,6 +647,17 @@ int RunScenario(const Scenario& sc, const RunSource& src, const RunOptions& o) {
   j.SetFact("version_override", src.overrides.version);
   j.SetFact("inventory_override", src.overrides.inventory);
   j.SetFact("reports_dir", sc.reports.dir);
+  // What the report needs to tell the run without the scenario file.
+  j.SetFact("scenario", sc.name);
+  j.SetFact("image", sc.firmware.image);
+  j.SetFact("version", sc.firmware.version);
+  j.SetFact("history", sc.reports.history.empty() ? sc.reports.dir + "/history.db" : sc.reports.history);
+  nlohmann::json inventory = nlohmann::json::array();
+  for (const auto& n : sc.inventory.nodes) {
+    inventory.push_back({{"name", n.name}, {"target", n.target}, {"client", n.client},
+                         {"writes_to", n.writes_to.empty() ? n.name : n.writes_to}});
+  }
+  j.SetFact("inventory", inventory.dump());
   j.SetFact("agent_binary", o.agent_binary);
   j.SetFact("during_s", std::to_string(o.during_s));
   // The plan as resolved now: resume refuses to continue a different one.

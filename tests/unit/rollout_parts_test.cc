@@ -9,11 +9,17 @@
 
 #include <catch2/catch.hpp>
 
+#include "harness/journal/journal.h"
 #include "harness/rollout/fan_out.h"
-#include "harness/rollout/journal.h"
 #include "harness/rollout/progress.h"
 
 namespace fwcanary::rollout {
+
+using journal::Journal;
+using journal::JournalNode;
+using journal::NodeState;
+using journal::NodeStateName;
+using journal::StepState;
 namespace {
 
 struct TempDir {

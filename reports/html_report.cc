@@ -1,0 +1,374 @@
+#include "reports/html_report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "reports/svg_chart.h"
+#include "reports/svg_timeline.h"
+#include "reports/xml_text.h"
+
+namespace fwcanary::reports {
+namespace {
+
+using nlohmann::json;
+
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string Str(const json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+std::string H(const std::string& s) { return XmlEscape(s); }
+
+std::string Utc(double t) {
+  std::time_t s = static_cast<std::time_t>(t);
+  char b[64];
+  std::strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&s));
+  return b;
+}
+
+std::string Fixed(double v, int digits) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", digits, v);
+  return b;
+}
+
+const std::map<std::string, std::string> kRoleColor = {
+    {"baseline", "#7f7f7f"}, {"canary", "#d62728"}, {"control", "#1f77b4"}, {"upgraded", "#2ca02c"}};
+
+const char kStyle[] = R"(
+body{font:14px/1.45 "DejaVu Sans",sans-serif;margin:24px auto;max-width:1000px;color:#222;padding:0 12px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd}
+h3{font-size:15px;margin:18px 0 6px}
+.verdict{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff;font-weight:bold}
+.PASS{background:#2ca02c}.FAIL{background:#d62728}.ERROR{background:#8c564b}
+.INCONCLUSIVE{background:#ff7f0e}.INCOMPLETE{background:#7f7f7f}
+.reason{font-size:16px;margin:8px 0 12px}
+table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.meta td:first-child{color:#666}
+svg{display:block;margin:4px 0}svg text{font:11px "DejaVu Sans",sans-serif;fill:#333}
+svg .title{font-weight:bold;font-size:12px}svg .grid{stroke:#eee}svg .frame{stroke:#999}
+svg .axis line{stroke:#999}svg .band{fill:#888;font-size:10px}svg .empty{fill:#999}
+.charts{display:flex;flex-wrap:wrap;gap:8px}
+pre{background:#f8f8f8;border:1px solid #eee;padding:6px;white-space:pre-wrap;margin:2px 0}
+.legend span{display:inline-block;width:12px;height:10px;margin:0 4px 0 10px;vertical-align:middle}
+details{margin:6px 0}summary{cursor:pointer;color:#1f77b4}
+.bad{color:#d62728;font-weight:bold}
+)";
+
+// Series of one role and class in a window.
+const json* FindSeries(const json& window, const std::string& role, const std::string& cls) {
+  for (const auto& s : window["series"]) {
+    if (Str(s, "role") == role && Str(s, "class") == cls) return &s;
+  }
+  return nullptr;
+}
+
+std::vector<double> Numbers(const json& arr) {
+  std::vector<double> v;
+  for (const auto& x : arr) v.push_back(x.is_number() ? x.get<double>() : kNaN);
+  return v;
+}
+
+std::vector<ChartBand> Bands(const json& window) {
+  std::vector<ChartBand> bands;
+  int i = 0;
+  for (const auto& p : window["phases"]) {
+    bands.push_back({p.value("start", 0.0), p.value("end", 0.0), Str(p, "name"), i++ % 2 ? "#f7f7f7" : "#eef3f8"});
+  }
+  return bands;
+}
+
+// Upgrade, activation and rollback of the wave's nodes, in seconds since the window started.
+std::vector<ChartMarker> NodeMarkers(const json& model, const json& window, const std::set<std::string>& nodes) {
+  std::vector<ChartMarker> out;
+  double start = window.value("started", 0.0);
+  double end = window["done"].is_number() ? window["done"].get<double>() : start + 1e9;
+  for (const auto& n : model["nodes"]) {
+    if (!nodes.count(Str(n, "name"))) continue;
+    for (const auto& e : n["timeline"]) {
+      double t = e.value("t", 0.0);
+      if (t < start || t > end) continue;
+      std::string state = Str(e, "state");
+      std::string label = state == "flash_sent" ? "flash " : state == "active" ? "active " : state + " ";
+      out.push_back({t - start, label + Str(n, "name"), state == "failed" ? "#d62728" : StateColor(state) == "#cccccc" ? "#b00" : "#a0522d"});
+    }
+  }
+  return out;
+}
+
+std::string Charts(const json& model, const json& window, const json* baseline, const std::set<std::string>& wave_nodes) {
+  std::set<std::string> classes;
+  for (const auto& s : window["series"]) classes.insert(Str(s, "class"));
+  std::vector<ChartMarker> markers = NodeMarkers(model, window, wave_nodes);
+  std::string out = "<div class=\"charts\">\n";
+  for (const auto& cls : classes) {
+    ChartSpec tput{cls + ": throughput per client", "seconds into the window", "ops/s", false, false, {}, markers, Bands(window)};
+    ChartSpec p99{cls + ": p99 latency", "seconds into the window", "ms (log)", false, true, {}, markers, Bands(window)};
+    auto add = [&](const json* s, const std::string& role, bool dashed) {
+      if (!s) return;
+      std::vector<double> t = Numbers((*s)["t"]);
+      tput.lines.push_back({role, kRoleColor.at(role), t, Numbers((*s)["throughput"]), dashed});
+      p99.lines.push_back({role, kRoleColor.at(role), t, Numbers((*s)["p99_ms"]), dashed});
+    };
+    if (baseline) add(FindSeries(*baseline, "baseline", cls), "baseline", true);
+    for (const char* role : {"baseline", "control", "upgraded", "canary"}) add(FindSeries(window, role, cls), role, false);
+    out += RenderLineChart(tput) + RenderLineChart(p99);
+  }
+  return out + "</div>\n";
+}
+
+std::string CdfCharts(const json& window, const json* baseline) {
+  std::set<std::string> classes;
+  for (const auto& f : window["figures"]) classes.insert(Str(f, "class"));
+  std::string out = "<div class=\"charts\">\n";
+  for (const auto& cls : classes) {
+    ChartSpec c{cls + ": latency CDF", "latency ms (log)", "fraction of operations", true, false, {}, {}, {}};
+    auto add = [&](const json& win, const std::string& role) {
+      for (const auto& f : win["figures"]) {
+        if (Str(f, "class") != cls || Str(f, "role") != role || Str(f, "phase") == "drain") continue;
+        std::vector<double> x, y;
+        for (const auto& p : f["cdf_ms"]) {
+          x.push_back(p[0].get<double>());
+          y.push_back(p[1].get<double>());
+        }
+        c.lines.push_back({role + " " + Str(f, "phase"), kRoleColor.at(role), x, y, Str(f, "phase") != "surge"});
+      }
+    };
+    if (baseline) add(*baseline, "baseline");
+    add(window, "canary");
+    out += RenderLineChart(c);
+  }
+  return out + "</div>\n";
+}
+
+std::string QueueChart(const json& window, const json* baseline) {
+  ChartSpec q{"queue depth (accepted, not yet readable)", "seconds into the window", "messages per client", false, false,
+              {}, {}, Bands(window)};
+  auto add = [&](const json& win, const std::string& role, bool dashed) {
+    for (const auto& s : win["queue"]) {
+      if (Str(s, "role") == role) q.lines.push_back({role, kRoleColor.at(role), Numbers(s["t"]), Numbers(s["depth"]), dashed});
+    }
+  };
+  if (baseline) add(*baseline, "baseline", true);
+  for (const char* role : {"baseline", "control", "upgraded", "canary"}) add(window, role, false);
+  return RenderLineChart(q);
+}
+
+std::string FiguresTable(const json& window, const json* baseline) {
+  std::string out = "<table><tr><th>phase</th><th>class</th><th>role</th><th>ops/s per client</th><th>p50 ms</th>"
+                    "<th>p99 ms</th><th>p99.9 ms</th><th>errors</th><th>refused</th></tr>\n";
+  auto rows = [&](const json& win, bool only_baseline) {
+    for (const auto& f : win["figures"]) {
+      if (only_baseline && Str(f, "role") != "baseline") continue;
+      out += "<tr><td>" + H(Str(f, "phase")) + "</td><td>" + H(Str(f, "class")) + "</td><td>" + H(Str(f, "role")) +
+             "</td><td class=num>" + Fixed(f.value("throughput", 0.0), 1) + "</td><td class=num>" +
+             Fixed(f.value("p50_ms", 0.0), 3) + "</td><td class=num>" + Fixed(f.value("p99_ms", 0.0), 3) +
+             "</td><td class=num>" + Fixed(f.value("p999_ms", 0.0), 3) + "</td><td class=num>" +
+             std::to_string(f.value("errors", 0)) + "</td><td class=num>" + std::to_string(f.value("refused", 0)) +
+             "</td></tr>\n";
+    }
+  };
+  if (baseline) rows(*baseline, true);
+  rows(window, false);
+  return out + "</table>\n";
+}
+
+std::string SpaceAndDrainTable(const json& window, const json* baseline) {
+  std::map<std::string, double> base_bpm;
+  if (baseline) {
+    for (const auto& n : (*baseline)["nodes"]) {
+      if (n.contains("bytes_per_message")) base_bpm[Str(n, "node")] = n["bytes_per_message"].get<double>();
+    }
+  }
+  std::string out = "<table><tr><th>client</th><th>role</th><th>bytes allocated per stored message</th>"
+                    "<th>vs baseline</th><th>drain time s</th><th>max queue</th></tr>\n";
+  for (const auto& n : window["nodes"]) {
+    std::string node = Str(n, "node");
+    std::string bpm = "-", ratio = "-";
+    if (n.contains("bytes_per_message")) {
+      double v = n["bytes_per_message"].get<double>();
+      bpm = Fixed(v, 0);
+      if (base_bpm.count(node) && base_bpm[node] > 0) ratio = "x" + Fixed(v / base_bpm[node], 2);
+    }
+    std::string drain = "-", maxq = "-";
+    for (const auto& d : n.value("drain", json::array())) {
+      drain = d["drain_time_s"].is_number() ? Fixed(d["drain_time_s"].get<double>(), 1) : "not drained";
+      maxq = std::to_string(d.value("max_queue_depth", 0));
+    }
+    out += "<tr><td>" + H(node) + "</td><td>" + H(Str(n, "role")) + "</td><td class=num>" + bpm +
+           "</td><td class=num>" + ratio + "</td><td class=num>" + drain + "</td><td class=num>" + maxq + "</td></tr>\n";
+  }
+  return out + "</table>\n";
+}
+
+std::string VerdictTable(const json& judge) {
+  if (!judge.is_object()) return "<p>The judge did not run for this wave.</p>\n";
+  std::string bad, good;
+  int passes = 0;
+  for (const auto& m : judge.value("metrics", json::array())) {
+    std::string v = Str(m, "verdict");
+    std::string cls = Str(m, "class");
+    std::string row = "<tr><td><span class=\"verdict " + H(v) + "\">" + H(v) + "</span></td><td>" + H(Str(m, "node")) +
+                      "</td><td>" + H(Str(m, "phase")) + "</td><td>" + H((cls.empty() ? "" : cls + " ") + Str(m, "metric")) +
+                      (m.value("critical", false) ? "*" : "") + "</td><td>" + H(Str(m, "sentence")) + "</td></tr>\n";
+    if (v == "PASS") {
+      good += row;
+      ++passes;
+    } else {
+      bad += row;
+    }
+  }
+  const std::string head = "<table><tr><th>verdict</th><th>node</th><th>phase</th><th>metric</th><th>evidence</th></tr>\n";
+  std::string out;
+  if (!bad.empty()) out += head + bad + "</table>\n";
+  if (passes > 0) {
+    out += "<details><summary>" + std::to_string(passes) + " metrics PASS</summary>" + head + good + "</table></details>\n";
+  }
+  for (const auto& i : judge.value("integrity", json::array())) out += "<p class=bad>integrity: " + H(i.get<std::string>()) + "</p>\n";
+  for (const auto& n : judge.value("notes", json::array())) out += "<p>note: " + H(n.get<std::string>()) + "</p>\n";
+  return out + "<p>(* critical metric; score " + Fixed(judge.value("score", 0.0), 0) + ")</p>\n";
+}
+
+std::vector<TimelineRow> TimelineRows(const json& model, double start) {
+  std::vector<TimelineRow> rows;
+  for (const auto& s : model["steps"]) {
+    // A step journaled only as done (the judge) is drawn as a point at that moment.
+    double t0 = (s["started"].is_number() ? s["started"].get<double>() : s.value("done", 0.0)) - start;
+    double t1 = s["done"].is_number() ? s["done"].get<double>() - start : model["run"].value("duration_s", 0.0);
+    rows.push_back({Str(s, "name"), {{t0, t1, s["done"].is_number() ? "step-done" : "step", Str(s, "name")}}});
+  }
+  std::sort(rows.begin(), rows.end(), [](const TimelineRow& a, const TimelineRow& b) {
+    return a.segments.front().t0 < b.segments.front().t0;
+  });
+  const double end = model["run"].value("duration_s", 0.0);
+  for (const auto& n : model["nodes"]) {
+    TimelineRow row{Str(n, "name"), {}};
+    const json& tl = n["timeline"];
+    for (std::size_t i = 0; i < tl.size(); ++i) {
+      double t0 = tl[i].value("t", 0.0) - start;
+      double t1 = i + 1 < tl.size() ? tl[i + 1].value("t", 0.0) - start : end;
+      row.segments.push_back({t0, t1, Str(tl[i], "state"), Str(tl[i], "state") + ": " + Str(tl[i], "detail")});
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace
+
+std::string RenderHtml(const json& model) {
+  const json& run = model["run"];
+  const std::string verdict = Str(run, "verdict");
+  const double start = run.value("started", 0.0);
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>fwcanary " +
+                  H(Str(run, "scenario")) + " " + H(Str(run, "version")) + ": " + H(verdict) +
+                  "</title>\n<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n<style>" +
+                  kStyle + "</style></head><body>\n";
+  h += "<h1>fwcanary: " + H(Str(run, "image")) + " <span class=\"verdict " + H(verdict) + "\" id=\"verdict\">" +
+       H(verdict) + "</span></h1>\n";
+  h += "<p class=\"reason\">" + H(Str(run, "reason")) + "</p>\n";
+  h += "<table class=meta><tr><td>scenario</td><td>" + H(Str(run, "scenario")) + " (" + H(Str(run, "scenario_path")) +
+       ")</td></tr><tr><td>firmware</td><td>" + H(Str(run, "image")) + ", version " + H(Str(run, "version")) +
+       "</td></tr><tr><td>run</td><td>" + H(Str(run, "id")) + (run.value("resumed", false) ? " (resumed)" : "") +
+       "</td></tr><tr><td>started</td><td>" + Utc(start) + ", " + Fixed(run.value("duration_s", 0.0), 0) +
+       " s</td></tr><tr><td>exit code</td><td>" +
+       (run["exit_code"].is_number() ? std::to_string(run["exit_code"].get<int>()) : std::string("not finished")) +
+       "</td></tr></table>\n";
+
+  h += "<h2>Waves</h2>\n<table><tr><th>wave</th><th>nodes</th><th>controls</th><th>verdict</th><th>reason</th></tr>\n";
+  for (const auto& w : model["waves"]) {
+    std::string nodes, controls;
+    for (const auto& n : w.value("nodes", json::array())) nodes += (nodes.empty() ? "" : ", ") + n.get<std::string>();
+    for (const auto& n : w.value("controls", json::array())) controls += (controls.empty() ? "" : ", ") + n.get<std::string>();
+    h += "<tr><td>" + std::to_string(w.value("wave", 0)) + (w.value("wave", 0) == 1 ? " (canary)" : "") + "</td><td>" +
+         H(nodes) + "</td><td>" + H(controls) + "</td><td><span class=\"verdict " + H(Str(w, "verdict")) + "\">" +
+         H(Str(w, "verdict")) + "</span>" + (w["rolled_back"].is_boolean() ? (w["rolled_back"].get<bool>() ? " rolled back" : " <span class=bad>rollback incomplete</span>") : "") +
+         "</td><td>" + H(Str(w, "reason")) + "</td></tr>\n";
+  }
+  h += "</table>\n";
+
+  h += "<h2>Timeline</h2>\n<p class=legend>";
+  for (const char* s : {"ready", "flash_sent", "active", "failed", "rollback_sent", "rolled_back"}) {
+    h += "<span style=\"background:" + StateColor(s) + "\"></span>" + std::string(s);
+  }
+  h += "</p>\n" + RenderTimeline(TimelineRows(model, start), run.value("duration_s", 0.0));
+
+  const json* baseline = nullptr;
+  for (const auto& w : model["windows"]) {
+    if (Str(w, "kind") == "baseline") baseline = &w;
+  }
+  if (baseline) {
+    h += "<h2>Baseline (before any upgrade)</h2>\n" + Charts(model, *baseline, nullptr, {}) + QueueChart(*baseline, nullptr) +
+         FiguresTable(*baseline, nullptr);
+  }
+  for (const auto& wave : model["waves"]) {
+    int n = wave.value("wave", 0);
+    std::set<std::string> nodes;
+    for (const auto& x : wave.value("nodes", json::array())) nodes.insert(x.get<std::string>());
+    h += "<h2>Wave " + std::to_string(n) + (n == 1 ? " (canary)" : "") + ": <span class=\"verdict " +
+         H(Str(wave, "verdict")) + "\">" + H(Str(wave, "verdict")) + "</span></h2>\n<p>" + H(Str(wave, "reason")) + "</p>\n";
+    for (const auto& f : wave.value("failures", json::array())) h += "<pre class=bad>" + H(f.get<std::string>()) + "</pre>\n";
+    for (const auto& w : model["windows"]) {
+      if (w.value("wave", 0) != n) continue;
+      if (Str(w, "kind") == "during") {
+        h += "<h3>During the upgrade (steady load; markers: flash and activation)</h3>\n" + Charts(model, w, nullptr, nodes);
+      } else {
+        h += "<h3>After the upgrade: canary vs baseline vs control</h3>\n" + Charts(model, w, baseline, nodes) +
+             "<h3>Latency distribution</h3>\n" + CdfCharts(w, baseline) + "<h3>Queue and drain</h3>\n" +
+             QueueChart(w, baseline) + SpaceAndDrainTable(w, baseline) + "<h3>Figures</h3>\n" + FiguresTable(w, baseline);
+      }
+    }
+    h += "<h3>The judge's evidence</h3>\n" + VerdictTable(wave["judge"]);
+  }
+
+  h += "<h2>Configuration drift</h2>\n";
+  std::string drift_rows;
+  for (const auto& d : model["drift"]) {
+    bool changed = d.value("changed", false);
+    drift_rows += "<tr><td>" + H(Str(d, "node")) + "</td><td>" + H(Str(d, "check")) + "</td><td>" +
+                  (changed ? "<span class=bad>changed</span>" : "same") + "</td><td><pre>" + H(Str(d, "before")) +
+                  "</pre></td><td>" + (changed ? "<pre>" + H(Str(d, "after")) + "</pre>" : "") + "</td></tr>\n";
+  }
+  h += drift_rows.empty() ? "<p>No drift checks in this scenario.</p>\n"
+                          : "<table><tr><th>node</th><th>check</th><th>after upgrade</th><th>before</th><th>after</th></tr>\n" +
+                                drift_rows + "</table>\n";
+
+  h += "<h2>Mail integrity</h2>\n<table><tr><th>window</th><th>client</th><th>written</th><th>delivered</th>"
+       "<th>retrieved</th><th>verified</th><th>lost</th><th>corrupt</th><th>agent</th></tr>\n";
+  for (const auto& w : model["windows"]) {
+    for (const auto& n : w["nodes"]) {
+      std::string status = Str(n, "status") + (n.contains("error") ? ": " + Str(n, "error") : "") +
+                           (n.contains("agent_error") ? ": " + Str(n, "agent_error") : "");
+      if (!n.contains("integrity")) {
+        h += "<tr><td>" + H(Str(w, "name")) + "</td><td>" + H(Str(n, "node")) + "</td><td colspan=6>-</td><td>" + H(status) +
+             "</td></tr>\n";
+        continue;
+      }
+      const json& i = n["integrity"];
+      std::size_t lost = i["lost"].size(), corrupt = i["corrupt"].size();
+      h += "<tr><td>" + H(Str(w, "name")) + "</td><td>" + H(Str(n, "node")) + "</td><td class=num>" +
+           std::to_string(i.value("written", 0)) + "</td><td class=num>" + std::to_string(i.value("delivered", 0)) +
+           "</td><td class=num>" + std::to_string(i.value("retrieved", 0)) + "</td><td class=num>" +
+           std::to_string(i.value("verified", 0)) + "</td><td class=\"num" + (lost ? " bad" : "") + "\">" +
+           std::to_string(lost) + "</td><td class=\"num" + (corrupt ? " bad" : "") + "\">" + std::to_string(corrupt) +
+           "</td><td>" + H(status) + "</td></tr>\n";
+    }
+  }
+  h += "</table>\n";
+
+  h += "<h2>Plan</h2>\n<pre>" + H(Str(run, "plan")) + "</pre>\n";
+  h += "<details><summary>Event log (" + std::to_string(model["events"].size()) + ")</summary><pre>";
+  for (const auto& e : model["events"]) {
+    h += Fixed(e.value("t", 0.0) - start, 1) + " s  " + H(Str(e, "what")) + "\n";
+  }
+  h += "</pre></details>\n<p style=\"color:#888\">fwcanary " + H(Str(model, "tool_version")) + ", report version " +
+       std::to_string(model.value("report_version", 0)) + "</p>\n</body></html>\n";
+  return h;
+}
+
+}  // namespace fwcanary::reports

@@ -1,0 +1,113 @@
+#include "reports/junit.h"
+
+#include <cstdio>
+#include <vector>
+
+#include "reports/xml_text.h"
+
+namespace fwcanary::reports {
+namespace {
+
+using nlohmann::json;
+
+struct Case {
+  std::string name, classname;
+  std::string outcome;  // "", "failure", "error", "skipped"
+  std::string message, body;
+  double seconds = 0;
+};
+
+std::string Suite(const std::string& name, const std::vector<Case>& cases, double seconds) {
+  int failures = 0, errors = 0, skipped = 0;
+  for (const auto& c : cases) {
+    failures += c.outcome == "failure";
+    errors += c.outcome == "error";
+    skipped += c.outcome == "skipped";
+  }
+  char head[256];
+  std::snprintf(head, sizeof head, "\" tests=\"%zu\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
+                cases.size(), failures, errors, skipped, seconds);
+  std::string out = "  <testsuite name=\"" + XmlEscape(name) + head;
+  for (const auto& c : cases) {
+    char t[32];
+    std::snprintf(t, sizeof t, "%.3f", c.seconds);
+    out += "    <testcase name=\"" + XmlEscape(c.name) + "\" classname=\"" + XmlEscape(c.classname) +
+           "\" time=\"" + t + "\"";
+    if (c.outcome.empty()) {
+      out += "/>\n";
+      continue;
+    }
+    out += ">\n      <" + c.outcome + " message=\"" + XmlEscape(c.message) + "\"";
+    if (c.outcome != "skipped") out += " type=\"" + std::string(c.outcome == "error" ? "error" : "regression") + "\"";
+    out += c.body.empty() ? "/>\n" : ">" + XmlEscape(c.body) + "</" + c.outcome + ">\n";
+    out += "    </testcase>\n";
+  }
+  return out + "  </testsuite>\n";
+}
+
+std::string Str(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+
+}  // namespace
+
+std::string RenderJUnit(const json& model) {
+  const json& run = model["run"];
+  const std::string scenario = Str(run, "scenario").empty() ? "run" : Str(run, "scenario");
+  std::string suites;
+  int tests = 0, failures = 0, errors = 0, skipped = 0;
+  auto add = [&](const std::string& name, const std::vector<Case>& cases, double seconds) {
+    suites += Suite(name, cases, seconds);
+    for (const auto& c : cases) {
+      ++tests;
+      failures += c.outcome == "failure";
+      errors += c.outcome == "error";
+      skipped += c.outcome == "skipped";
+    }
+  };
+  for (const auto& wave : model["waves"]) {
+    int n = wave.value("wave", 0);
+    const std::string suite = "wave" + std::to_string(n);
+    const std::string cls = "fwcanary." + scenario + "." + suite;
+    std::vector<Case> cases;
+    for (const auto& f : wave.value("failures", json::array())) {
+      std::string text = f.get<std::string>();
+      cases.push_back({"activation: " + text.substr(0, text.find('\n')), cls, "failure", text.substr(0, text.find('\n')),
+                       text});
+    }
+    const json& judge = wave["judge"];
+    if (judge.is_object()) {
+      for (const auto& m : judge.value("metrics", json::array())) {
+        Case c;
+        std::string klass = Str(m, "class");
+        c.name = Str(m, "node") + " " + Str(m, "phase") + " " + (klass.empty() ? "" : klass + " ") + Str(m, "metric");
+        c.classname = cls;
+        std::string v = Str(m, "verdict");
+        if (v == "FAIL") c.outcome = "failure";
+        if (v == "INCONCLUSIVE") c.outcome = "skipped";
+        c.message = Str(m, "sentence");
+        cases.push_back(c);
+      }
+      for (const auto& i : judge.value("integrity", json::array())) {
+        cases.push_back({"integrity: " + i.get<std::string>(), cls, "failure", i.get<std::string>(), ""});
+      }
+    }
+    if (cases.empty()) {
+      // A wave that stopped before its judge: say so rather than report nothing.
+      cases.push_back({"wave " + std::to_string(n), cls, "error", Str(wave, "reason").empty() ? "not judged" : Str(wave, "reason"), ""});
+    }
+    add(suite, cases, 0);
+  }
+  const std::string verdict = Str(run, "verdict");
+  if (verdict == "ERROR" || verdict == "INCOMPLETE") {
+    add("run", {{"rollout", "fwcanary." + scenario + ".run", "error", verdict + ": " + Str(run, "reason"), ""}},
+        run.value("duration_s", 0.0));
+  }
+  char head[256];
+  std::snprintf(head, sizeof head, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
+                tests, failures, errors, skipped, run.value("duration_s", 0.0));
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"fwcanary " + XmlEscape(scenario) + " " +
+         XmlEscape(Str(run, "version")) + head + suites + "</testsuites>\n";
+}
+
+}  // namespace fwcanary::reports

@@ -1,0 +1,162 @@
+#include "reports/svg_chart.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "reports/xml_text.h"
+
+namespace fwcanary::reports {
+namespace {
+
+std::string Num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f", v);
+  return b;
+}
+
+}  // namespace
+
+std::string ShortNumber(double v) {
+  char b[32];
+  double a = std::fabs(v);
+  if (a == 0) return "0";
+  if (a >= 1e6) std::snprintf(b, sizeof b, "%gM", v / 1e6);
+  else if (a >= 1e4) std::snprintf(b, sizeof b, "%gk", v / 1e3);
+  else if (a >= 0.01) std::snprintf(b, sizeof b, "%.3g", v);
+  else std::snprintf(b, sizeof b, "%.1g", v);
+  return b;
+}
+
+std::vector<double> NiceTicks(double lo, double hi, bool log, int target) {
+  std::vector<double> out;
+  if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return {lo};
+  if (log) {
+    for (double p = std::pow(10.0, std::floor(std::log10(lo))); p <= hi * 1.0001; p *= 10) {
+      if (p >= lo * 0.9999) out.push_back(p);
+    }
+    if (out.size() < 2) return NiceTicks(lo, hi, false, target);
+    return out;
+  }
+  double raw = (hi - lo) / std::max(target, 1);
+  double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = mag;
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    if (m * mag >= raw) {
+      step = m * mag;
+      break;
+    }
+  }
+  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) {
+    out.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
+  }
+  return out;
+}
+
+std::string RenderLineChart(const ChartSpec& s) {
+  const double left = 58, right = 12, top = 26, bottom = 40;
+  const double pw = s.width - left - right, ph = s.height - top - bottom;
+  double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
+  auto usable = [](double v, bool log) { return std::isfinite(v) && (!log || v > 0); };
+  for (const auto& l : s.lines) {
+    for (std::size_t i = 0; i < l.x.size() && i < l.y.size(); ++i) {
+      if (!usable(l.x[i], s.log_x) || !usable(l.y[i], s.log_y)) continue;
+      x0 = std::min(x0, l.x[i]);
+      x1 = std::max(x1, l.x[i]);
+      y0 = std::min(y0, l.y[i]);
+      y1 = std::max(y1, l.y[i]);
+    }
+  }
+  for (const auto& m : s.markers) {
+    if (std::isfinite(x0)) {
+      x0 = std::min(x0, m.x);
+      x1 = std::max(x1, m.x);
+    }
+  }
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"" + std::to_string(s.width) +
+                    "\" height=\"" + std::to_string(s.height) + "\" viewBox=\"0 0 " + std::to_string(s.width) + " " +
+                    std::to_string(s.height) + "\" role=\"img\" aria-label=\"" + XmlEscape(s.title) + "\">\n";
+  svg += "<text x=\"" + Num(left) + "\" y=\"16\" class=\"title\">" + XmlEscape(s.title) + "</text>\n";
+  if (!std::isfinite(x0)) {
+    svg += "<text x=\"" + Num(left + pw / 2) + "\" y=\"" + Num(top + ph / 2) +
+           "\" text-anchor=\"middle\" class=\"empty\">no data</text>\n</svg>\n";
+    return svg;
+  }
+  if (!s.log_y && y0 > 0) y0 = 0;  // rates and latencies read best from zero
+  if (x1 <= x0) x1 = x0 + 1;
+  if (y1 <= y0) y1 = y0 + (y0 == 0 ? 1 : std::fabs(y0));
+  if (s.log_y) {
+    y0 = std::pow(10.0, std::floor(std::log10(y0)));
+    y1 = std::pow(10.0, std::ceil(std::log10(y1)));
+  } else {
+    y1 *= 1.05;
+  }
+  if (s.log_x) {
+    x0 = std::pow(10.0, std::floor(std::log10(x0)));
+    x1 = std::pow(10.0, std::ceil(std::log10(x1)));
+  }
+  auto sx = [&](double x) {
+    double f = s.log_x ? (std::log10(x) - std::log10(x0)) / (std::log10(x1) - std::log10(x0)) : (x - x0) / (x1 - x0);
+    return left + f * pw;
+  };
+  auto sy = [&](double y) {
+    double f = s.log_y ? (std::log10(y) - std::log10(y0)) / (std::log10(y1) - std::log10(y0)) : (y - y0) / (y1 - y0);
+    return top + ph - f * ph;
+  };
+  for (const auto& b : s.bands) {
+    double a = std::max(b.x0, x0), z = std::min(b.x1, x1);
+    if (z <= a) continue;
+    svg += "<rect x=\"" + Num(sx(a)) + "\" y=\"" + Num(top) + "\" width=\"" + Num(sx(z) - sx(a)) + "\" height=\"" +
+           Num(ph) + "\" fill=\"" + XmlEscape(b.color) + "\"><title>" + XmlEscape(b.label) + "</title></rect>\n";
+    svg += "<text x=\"" + Num(sx(a) + 3) + "\" y=\"" + Num(top + 11) + "\" class=\"band\">" + XmlEscape(b.label) +
+           "</text>\n";
+  }
+  svg += "<g class=\"axis\">\n";
+  for (double t : NiceTicks(y0, y1, s.log_y)) {
+    svg += "<line x1=\"" + Num(left) + "\" x2=\"" + Num(left + pw) + "\" y1=\"" + Num(sy(t)) + "\" y2=\"" + Num(sy(t)) +
+           "\" class=\"grid\"/><text x=\"" + Num(left - 4) + "\" y=\"" + Num(sy(t) + 4) +
+           "\" text-anchor=\"end\">" + ShortNumber(t) + "</text>\n";
+  }
+  for (double t : NiceTicks(x0, x1, s.log_x)) {
+    svg += "<line x1=\"" + Num(sx(t)) + "\" x2=\"" + Num(sx(t)) + "\" y1=\"" + Num(top + ph) + "\" y2=\"" +
+           Num(top + ph + 4) + "\"/><text x=\"" + Num(sx(t)) + "\" y=\"" + Num(top + ph + 16) +
+           "\" text-anchor=\"middle\">" + ShortNumber(t) + "</text>\n";
+  }
+  svg += "<rect x=\"" + Num(left) + "\" y=\"" + Num(top) + "\" width=\"" + Num(pw) + "\" height=\"" + Num(ph) +
+         "\" fill=\"none\" class=\"frame\"/>\n";
+  svg += "<text x=\"" + Num(left + pw / 2) + "\" y=\"" + Num(s.height - 6.0) + "\" text-anchor=\"middle\">" +
+         XmlEscape(s.x_label) + "</text>\n";
+  svg += "<text transform=\"translate(12," + Num(top + ph / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
+         XmlEscape(s.y_label) + "</text>\n</g>\n";
+  for (const auto& m : s.markers) {
+    if (m.x < x0 || m.x > x1) continue;
+    svg += "<line x1=\"" + Num(sx(m.x)) + "\" x2=\"" + Num(sx(m.x)) + "\" y1=\"" + Num(top) + "\" y2=\"" + Num(top + ph) +
+           "\" stroke=\"" + XmlEscape(m.color) + "\" stroke-dasharray=\"4 3\" class=\"marker\"><title>" +
+           XmlEscape(m.label) + "</title></line>\n<text x=\"" + Num(sx(m.x) + 3) + "\" y=\"" + Num(top + ph - 4) +
+           "\" class=\"marker-label\" fill=\"" + XmlEscape(m.color) + "\">" + XmlEscape(m.label) + "</text>\n";
+  }
+  double legend_x = left + 4;
+  for (const auto& l : s.lines) {
+    std::string d;
+    bool pen_down = false;
+    for (std::size_t i = 0; i < l.x.size() && i < l.y.size(); ++i) {
+      if (!usable(l.x[i], s.log_x) || !usable(l.y[i], s.log_y)) {
+        pen_down = false;
+        continue;
+      }
+      d += (pen_down ? " L" : " M") + Num(sx(l.x[i])) + " " + Num(sy(l.y[i]));
+      pen_down = true;
+    }
+    svg += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + XmlEscape(l.color) + "\" stroke-width=\"1.6\"" +
+           (l.dashed ? " stroke-dasharray=\"6 3\"" : "") + " class=\"line\"><title>" + XmlEscape(l.label) +
+           "</title></path>\n";
+    svg += "<rect x=\"" + Num(legend_x) + "\" y=\"" + Num(top + 16) + "\" width=\"10\" height=\"3\" fill=\"" +
+           XmlEscape(l.color) + "\"/><text x=\"" + Num(legend_x + 13) + "\" y=\"" + Num(top + 21) +
+           "\" class=\"legend\">" + XmlEscape(l.label) + "</text>\n";
+    legend_x += 20 + 6.5 * static_cast<double>(l.label.size());
+  }
+  return svg + "</svg>\n";
+}
+
+}  // namespace fwcanary::reports
