@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "reports/svg_chart.h"
 #include "reports/svg_timeline.h"
@@ -57,7 +58,7 @@ svg .axis line{stroke:#999}svg .band{fill:#888;font-size:10px}svg .empty{fill:#9
 pre{background:#f8f8f8;border:1px solid #eee;padding:6px;white-space:pre-wrap;margin:2px 0}
 .legend span{display:inline-block;width:12px;height:10px;margin:0 4px 0 10px;vertical-align:middle}
 details{margin:6px 0}summary{cursor:pointer;color:#1f77b4}
-.bad{color:#d62728;font-weight:bold}
+.bad{color:#d62728;font-weight:bold}.del{color:#b00}.add{color:#070;font-weight:bold}
 )";
 
 // Series of one role and class in a window.
@@ -234,6 +235,27 @@ std::string VerdictTable(const json& judge) {
   return out + "<p>(* critical metric; score " + Fixed(judge.value("score", 0.0), 0) + ")</p>\n";
 }
 
+// Lines only before ("- "), only after ("+ "), and the rest ("  "): enough of a diff for the
+// few lines a drift check prints.
+std::string LineDiff(const std::string& before, const std::string& after) {
+  auto lines = [](const std::string& t) {
+    std::vector<std::string> v;
+    std::istringstream in(t);
+    for (std::string l; std::getline(in, l);) v.push_back(l);
+    return v;
+  };
+  std::vector<std::string> b = lines(before), a = lines(after);
+  std::multiset<std::string> in_a(a.begin(), a.end()), in_b(b.begin(), b.end());
+  std::string out;
+  for (const auto& l : b) {
+    if (!in_a.count(l)) out += "<span class=del>- " + H(l) + "</span>\n";
+  }
+  for (const auto& l : a) {
+    out += in_b.count(l) ? "  " + H(l) + "\n" : "<span class=add>+ " + H(l) + "</span>\n";
+  }
+  return out;
+}
+
 std::vector<TimelineRow> TimelineRows(const json& model, double start) {
   std::vector<TimelineRow> rows;
   for (const auto& s : model["steps"]) {
@@ -332,10 +354,11 @@ std::string RenderHtml(const json& model) {
     bool changed = d.value("changed", false);
     drift_rows += "<tr><td>" + H(Str(d, "node")) + "</td><td>" + H(Str(d, "check")) + "</td><td>" +
                   (changed ? "<span class=bad>changed</span>" : "same") + "</td><td><pre>" + H(Str(d, "before")) +
-                  "</pre></td><td>" + (changed ? "<pre>" + H(Str(d, "after")) + "</pre>" : "") + "</td></tr>\n";
+                  "</pre></td><td>" + (changed ? "<pre>" + LineDiff(Str(d, "before"), Str(d, "after")) + "</pre>" : "") +
+                  "</td></tr>\n";
   }
   h += drift_rows.empty() ? "<p>No drift checks in this scenario.</p>\n"
-                          : "<table><tr><th>node</th><th>check</th><th>after upgrade</th><th>before</th><th>after</th></tr>\n" +
+                          : "<table><tr><th>node</th><th>check</th><th>after upgrade</th><th>before</th><th>diff after</th></tr>\n" +
                                 drift_rows + "</table>\n";
 
   h += "<h2>Mail integrity</h2>\n<table><tr><th>window</th><th>client</th><th>written</th><th>delivered</th>"

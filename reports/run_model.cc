@@ -114,6 +114,11 @@ json WindowSeries(const std::vector<NodeRecords>& nodes, json* queue, json* figu
   };
   std::map<std::tuple<std::string, std::string, std::string>, Figure> fig;  // role, phase, class
   std::vector<std::tuple<std::string, double, double>> spans;                // phase, start, end
+  // Phase spans from the client with the most intervals (one whose agent failed has none).
+  const NodeRecords* reference = nullptr;
+  for (const auto& n : nodes) {
+    if (!reference || n.intervals.size() > reference->intervals.size()) reference = &n;
+  }
   for (const auto& n : nodes) {
     for (const auto& iv : n.intervals) {
       long t = std::lround(iv.t);
@@ -130,7 +135,7 @@ json WindowSeries(const std::vector<NodeRecords>& nodes, json* queue, json* figu
       QueuePoint& qp = q[n.role][t];
       qp.nodes.insert(n.node);
       qp.depth += static_cast<double>(iv.queue_depth);
-      if (&n == &nodes.front()) {
+      if (&n == reference) {
         if (spans.empty() || std::get<0>(spans.back()) != iv.phase) {
           spans.emplace_back(iv.phase, iv.t - iv.dt, iv.t);
         }
@@ -385,7 +390,18 @@ Result<json> BuildRunModel(const std::string& run_dir) {
     auto result = ReadTextFile(run_dir + "/result.json");
     if (result.ok()) {
       json r = json::parse(result.value(), nullptr, false);
-      if (r.is_object() && r.contains("waves")) waves = r["waves"];
+      if (r.is_object() && r.contains("waves") && r["waves"].is_array()) waves = r["waves"];
+    }
+    // Every renderer may rely on these keys (a const json's operator[] must find them).
+    for (auto& w : waves) {
+      for (const char* key : {"nodes", "controls", "failures"}) {
+        if (!w.contains(key)) w[key] = json::array();
+      }
+      for (const char* key : {"verdict", "reason"}) {
+        if (!w.contains(key)) w[key] = key == std::string("verdict") ? "INCOMPLETE" : "";
+      }
+      if (!w.contains("judge")) w["judge"] = nullptr;
+      if (!w.contains("rolled_back")) w["rolled_back"] = nullptr;
     }
   }
 

@@ -10,20 +10,22 @@
 namespace fwcanary::reports {
 namespace {
 
-std::string Num(double v) {
+const auto& Num = SvgCoordinate;
+
+}  // namespace
+
+std::string SvgCoordinate(double v) {
   char b[32];
   std::snprintf(b, sizeof b, "%.1f", v);
   return b;
 }
-
-}  // namespace
 
 std::string ShortNumber(double v) {
   char b[32];
   double a = std::fabs(v);
   if (a == 0) return "0";
   if (a >= 1e6) std::snprintf(b, sizeof b, "%gM", v / 1e6);
-  else if (a >= 1e4) std::snprintf(b, sizeof b, "%gk", v / 1e3);
+  else if (a >= 1e3) std::snprintf(b, sizeof b, "%gk", v / 1e3);
   else if (a >= 0.01) std::snprintf(b, sizeof b, "%.3g", v);
   else std::snprintf(b, sizeof b, "%.1g", v);
   return b;

@@ -45,6 +45,9 @@ std::string RenderLineChart(const ChartSpec& spec);
 // axis (lo > 0). Exposed for tests.
 std::vector<double> NiceTicks(double lo, double hi, bool log, int target = 5);
 
+// A coordinate as SVG wants it: one decimal, no exponent.
+std::string SvgCoordinate(double v);
+
 // A number as a short axis label: 1.5k, 250, 0.12, 3e-05.
 std::string ShortNumber(double v);
 

@@ -10,11 +10,7 @@
 namespace fwcanary::reports {
 namespace {
 
-std::string Num(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.1f", v);
-  return b;
-}
+const auto& Num = SvgCoordinate;
 
 }  // namespace
 

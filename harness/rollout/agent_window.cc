@@ -10,6 +10,10 @@
 
 namespace fwcanary::rollout {
 
+std::string SamplesPath(const std::string& run_dir, const std::string& window, const std::string& node) {
+  return run_dir + "/samples/" + window + "-" + node + ".jsonl";
+}
+
 WindowResult RunAgentWindow(const scenario::Scenario& sc,
                             const std::vector<const scenario::Node*>& clients,
                             const std::string& window, const WorkloadSpec& spec,
@@ -23,7 +27,7 @@ WindowResult RunAgentWindow(const scenario::Scenario& sc,
   const double timeout = spec.MaxDurationSeconds() + spec.final_timeout_s + 120;
   std::vector<std::thread> threads;
   for (const auto* node : clients) {
-    std::string path = run_dir + "/samples/" + window + "-" + node->name + ".jsonl";
+    std::string path = SamplesPath(run_dir, window, node->name);
     {
       std::lock_guard lock(mu);
       result.samples[node->name] = path;

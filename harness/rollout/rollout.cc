@@ -284,7 +284,7 @@ Outcome Controller::Preflight() {
       if (!r.ok() || r->exit_code != 0) {
         if (o_.agent_binary.empty()) return fail(n.name + ": no agent at " + agent);
         Log(n.name + ": deploying the agent to " + n.vars.at("agent_path"));
-        if (Status p = s.Put(o_.agent_binary, n.vars.at("agent_path"), 0755, 120); !p.ok()) {
+        if (Status p = s.Put(o_.agent_binary, n.vars.at("agent_path"), 0755, sc_.ssh.upload_timeout_s); !p.ok()) {
           return fail(n.name + ": agent upload: " + p.message());
         }
       }
@@ -319,7 +319,11 @@ Outcome Controller::Window(const std::string& step, const std::string& window,
   int attempt = j_.StepData(step).value("attempt", 0) + 1;
   std::string name = attempt == 1 ? window : window + "-" + std::to_string(attempt);
   if (attempt > 1) Log(window + ": the window was cut short before; running it again as " + name);
-  j_.BeginStep(step, {{"attempt", attempt}});
+  // The files are named before the agents start, so a report of a run stopped mid-window
+  // still finds what they wrote.
+  std::map<std::string, std::string> files;
+  for (const auto* c : sc_.inventory.Clients()) files[c->name] = SamplesPath(dir_, name, c->name);
+  j_.BeginStep(step, {{"attempt", attempt}, {"samples", files}});
   WindowResult r = RunAgentWindow(sc_, sc_.inventory.Clients(), name, spec, dir_, during,
                                   during ? 2.0 : 0.0, Logger(), [] { return !StopRequested(); });
   if (StopRequested()) return Interrupted(window);
@@ -651,7 +655,8 @@ int RunScenario(const Scenario& sc, const RunSource& src, const RunOptions& o) {
   j.SetFact("scenario", sc.name);
   j.SetFact("image", sc.firmware.image);
   j.SetFact("version", sc.firmware.version);
-  j.SetFact("history", sc.reports.history.empty() ? sc.reports.dir + "/history.db" : sc.reports.history);
+  j.SetFact("history", fs::absolute(sc.reports.history.empty() ? sc.reports.dir + "/history.db" : sc.reports.history, ec)
+                          .string());
   nlohmann::json inventory = nlohmann::json::array();
   for (const auto& n : sc.inventory.nodes) {
     inventory.push_back({{"name", n.name}, {"target", n.target}, {"client", n.client},

@@ -23,6 +23,7 @@ struct SshSettings {
   std::string host_keys = "strict";  // strict | accept-new (never "off")
   double connect_timeout_s = 10;
   double command_timeout_s = 60;
+  double upload_timeout_s = 120;  // the agent binary's SFTP upload, per node
   double keepalive_s = 15;
   int concurrency = 32;        // nodes worked on at once
 };

@@ -90,6 +90,8 @@ const std::vector<FieldDef<SshSettings>>& SshTable() {
        Set(&SshSettings::connect_timeout_s)},
       {"command_timeout_s", FieldKind::kNumber, "60", "default per command", 0.1, 86400,
        Set(&SshSettings::command_timeout_s)},
+      {"upload_timeout_s", FieldKind::kNumber, "120", "the agent's upload to a node", 1, 86400,
+       Set(&SshSettings::upload_timeout_s)},
       {"keepalive_s", FieldKind::kNumber, "15", "keepalive interval", 1, 3600,
        Set(&SshSettings::keepalive_s)},
       {"concurrency", FieldKind::kInteger, "32", "nodes worked on at once", 1, 1024,

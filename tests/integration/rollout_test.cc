@@ -62,7 +62,9 @@ const std::pair<std::string, std::string> kPassTolerances = {"  tolerances:\n",
 
 std::string OnlyRunDir(const std::string& runs) {
   std::vector<std::string> dirs;
-  for (const auto& e : std::filesystem::directory_iterator(runs)) dirs.push_back(e.path().string());
+  for (const auto& e : std::filesystem::directory_iterator(runs)) {
+    if (e.is_directory()) dirs.push_back(e.path().string());  // not history.db
+  }
   REQUIRE(dirs.size() == 1);
   return dirs[0];
 }
@@ -90,7 +92,7 @@ TEST_CASE("rollout: the surge-only regression FAILs at the canary and is rolled 
   CHECK(StatusField(lab, 3, "flashes") == "0");
 
   REQUIRE(std::filesystem::exists(runs));
-  std::string dir = std::filesystem::directory_iterator(runs)->path().string();
+  std::string dir = OnlyRunDir(runs);
   nlohmann::json result = nlohmann::json::parse(std::ifstream(dir + "/result.json"));
   CHECK(result["exit_code"] == 1);
   REQUIRE(result["waves"].size() == 1);
@@ -106,6 +108,22 @@ TEST_CASE("rollout: the surge-only regression FAILs at the canary and is rolled 
   CHECK(steady_fails == 0);  // a surge-only regression: steady load looks fine
   CHECK(std::filesystem::exists(dir + "/samples/baseline-node-2.jsonl"));
   CHECK(std::filesystem::exists(dir + "/samples/wave1-during-node-1.jsonl"));
+  // Every form of the report was rendered at the end and tells the same story.
+  CHECK(run.err.find("report: " + dir + "/report.html") != std::string::npos);
+  nlohmann::json report = nlohmann::json::parse(std::ifstream(dir + "/report.json"));
+  CHECK(report["run"]["verdict"] == "FAIL");
+  CHECK(report["run"]["exit_code"] == 1);
+  REQUIRE(report["waves"].size() == 1);
+  CHECK(report["waves"][0]["rolled_back"] == true);
+  CHECK(report["windows"].size() == 3);
+  CHECK(ReadAll(dir + "/junit.xml").find("<failure message=\"deliver") != std::string::npos);
+  CHECK(ReadAll(dir + "/summary.md").find("NO-GO") != std::string::npos);
+  CHECK(ReadAll(dir + "/report.html").find("<svg") != std::string::npos);
+  CHECK(ReadAll(dir + "/metrics.prom").find("fwcanary_run_exit_code{scenario=\"demo\",version=\"2.0-surge-collapse\"} 1") !=
+        std::string::npos);
+  // ... and the run is in the history next to the run directories.
+  CommandResult h = RunCommand({FWCANARY_BIN, "history", "--db", runs + "/history.db"});
+  CHECK(h.out.find("scenario demo: 1 run(s)") != std::string::npos);
 }
 
 TEST_CASE("rollout: a drift check catches a setting the upgrade reset") {
@@ -132,6 +150,17 @@ TEST_CASE("rollout: a drift check catches a setting the upgrade reset") {
   CHECK(run.err.find("drift check 'mail settings' changed") != std::string::npos);
   CHECK(run.err.find("inbound_smtp = 0") != std::string::npos);
   CHECK(lab.Ask(1, "fwsim-node version") == "1.0");  // rolled back
+  // The reports carry the drift: the model, the go/no-go, and the page's diff.
+  std::string dir = OnlyRunDir(lab.dir + "/runs");
+  nlohmann::json report = nlohmann::json::parse(ReadAll(dir + "/report.json"));
+  bool changed = false;
+  for (const auto& d : report["drift"]) {
+    changed = changed || (d["node"] == "node-1" && d["changed"] == true &&
+                          d["after"].get<std::string>().find("inbound_smtp = 0") != std::string::npos);
+  }
+  CHECK(changed);
+  CHECK(ReadAll(dir + "/summary.md").find("node-1: `mail settings` changed") != std::string::npos);
+  CHECK(ReadAll(dir + "/report.html").find("<span class=add>+ inbound_smtp = 0</span>") != std::string::npos);
 }
 
 // Where the kill test's controller writes; read by the killer thread.
@@ -320,6 +349,15 @@ TEST_CASE("rollout: Ctrl-C stops at a safe point: agents stopped, journal interr
   CommandResult status = RunCommand({"sqlite3", dir + "/journal.db",
                                      "select value from facts where key = 'status'"});
   CHECK(status.out == "interrupted\n");
+  // The report of a stopped run says so and still shows what the baseline measured.
+  nlohmann::json report = nlohmann::json::parse(ReadAll(dir + "/report.json"));
+  CHECK(report["run"]["verdict"] == "INCOMPLETE");
+  CHECK(report["run"]["status"] == "interrupted");
+  REQUIRE(report["windows"].size() == 1);
+  CHECK(report["windows"][0]["kind"] == "baseline");
+  CHECK(report["windows"][0]["nodes"][0]["intervals"] > 0);
+  CHECK(report["windows"][0]["nodes"][0]["status"] == "no summary");
+  CHECK(ReadAll(dir + "/junit.xml").find("<error message=\"INCOMPLETE") != std::string::npos);
 }
 
 }  // namespace

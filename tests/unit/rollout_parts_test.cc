@@ -12,6 +12,7 @@
 #include "harness/journal/journal.h"
 #include "harness/rollout/fan_out.h"
 #include "harness/rollout/progress.h"
+#include "tests/unit/scratch.h"
 
 namespace fwcanary::rollout {
 
@@ -22,14 +23,7 @@ using journal::NodeStateName;
 using journal::StepState;
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/fwcanary-rollout-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using TempDir = testing::Scratch;
 
 TEST_CASE("journal: what was written is what a reopened journal reads") {
   TempDir d;
