@@ -120,7 +120,7 @@ Result<std::string> RenderHistory(const std::string& db_path, const HistoryQuery
       continue;
     }
     out += "scenario " + sc + ": " + std::to_string(runs.size()) + " run(s), oldest first\n";
-    std::snprintf(line, sizeof line, "  %-3s %-20s %-16s %-13s %s\n", "#", "STARTED (UTC)", "VERSION", "VERDICT", "REASON");
+    std::snprintf(line, sizeof line, "  %-3s %-20s %-20s %-13s %s\n", "#", "STARTED (UTC)", "VERSION", "VERDICT", "REASON");
     out += line;
     std::map<std::string, int> index;
     for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -129,7 +129,7 @@ Result<std::string> RenderHistory(const std::string& db_path, const HistoryQuery
       char ts[32];
       std::strftime(ts, sizeof ts, "%Y-%m-%d %H:%M", std::gmtime(&t));
       std::string reason = runs[i][5].size() > 70 ? runs[i][5].substr(0, 67) + "..." : runs[i][5];
-      std::snprintf(line, sizeof line, "  %-3zu %-20s %-16s %-13s %s\n", i + 1, ts, runs[i][2].c_str(), runs[i][3].c_str(),
+      std::snprintf(line, sizeof line, "  %-3zu %-20s %-20s %-13s %s\n", i + 1, ts, runs[i][2].c_str(), runs[i][3].c_str(),
                     reason.c_str());
       out += line;
     }

@@ -1,6 +1,7 @@
 #include "harness/rollout/node_session.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "harness/rollout/plan.h"
@@ -29,6 +30,8 @@ Status NodeSession::Ensure() {
   o.host_keys = sc_.ssh.host_keys;
   o.connect_timeout_s = sc_.ssh.connect_timeout_s;
   o.keepalive_s = sc_.ssh.keepalive_s;
+  if (const char* p = std::getenv("FWCANARY_SSH_PASSPHRASE")) o.passphrase = p;
+  if (const char* p = std::getenv("FWCANARY_SSH_PASSWORD")) o.password = p;
   auto t = transport::SshTransport::Connect(o);
   if (!t.ok()) return Status(t.status());
   t_ = std::move(t.value());

@@ -72,6 +72,13 @@ std::function<Status(const json&, T&, const FieldContext&)> Command(TimedCommand
   };
 }
 
+std::function<Status(const json&, SshSettings&, const FieldContext&)> RefuseSecret(const std::string& env) {
+  return [env](const json&, SshSettings&, const FieldContext& c) {
+    return c.Error("secrets never go in a scenario file (it is committed, copied and printed); set " + env +
+                   " in the controller's environment instead");
+  };
+}
+
 const std::vector<FieldDef<SshSettings>>& SshTable() {
   static const std::vector<FieldDef<SshSettings>> t = {
       {"user", FieldKind::kString, "", "login user unless the node says", {}, {},
@@ -96,6 +103,12 @@ const std::vector<FieldDef<SshSettings>>& SshTable() {
        Set(&SshSettings::keepalive_s)},
       {"concurrency", FieldKind::kInteger, "32", "nodes worked on at once", 1, 1024,
        Set(&SshSettings::concurrency)},
+      // Named only to refuse them with the way that works: a scenario file is committed,
+      // copied and printed, so a secret in it is a leaked secret.
+      {"password", FieldKind::kString, "(never here)", "refused: set FWCANARY_SSH_PASSWORD in the environment", {},
+       {}, RefuseSecret("FWCANARY_SSH_PASSWORD")},
+      {"passphrase", FieldKind::kString, "(never here)",
+       "refused: set FWCANARY_SSH_PASSPHRASE in the environment", {}, {}, RefuseSecret("FWCANARY_SSH_PASSPHRASE")},
   };
   return t;
 }

@@ -195,7 +195,7 @@ struct SshTransport::Impl {
       int r = Retry(deadline, [&] {
         return libssh2_userauth_publickey_fromfile_ex(
             session, o.user.c_str(), static_cast<unsigned>(o.user.size()), nullptr,
-            o.identity_file.c_str(), nullptr);
+            o.identity_file.c_str(), o.passphrase.empty() ? nullptr : o.passphrase.c_str());
       });
       if (r == LIBSSH2_ERROR_EAGAIN) return Status::Timeout("authentication to " + o.host + " timed out");
       if (r != 0) {
@@ -225,6 +225,16 @@ struct SshTransport::Impl {
     }
     if (agent != nullptr) libssh2_agent_free(agent);
     libssh2_session_set_blocking(session, 0);
+    if (!st.ok() && !o.password.empty()) {
+      // The password is sent, never shown: errors name the user and host only.
+      int r = Retry(deadline, [&] {
+        return libssh2_userauth_password_ex(session, o.user.c_str(), static_cast<unsigned>(o.user.size()),
+                                            o.password.c_str(), static_cast<unsigned>(o.password.size()), nullptr);
+      });
+      if (r == LIBSSH2_ERROR_EAGAIN) return Status::Timeout("authentication to " + o.host + " timed out");
+      if (r != 0) return Status::IOError("password authentication as " + o.user + "@" + o.host + " failed");
+      return Status::Ok();
+    }
     return st;
   }
 };

@@ -26,6 +26,11 @@ struct SshOptions {
   int port = 22;
   std::string user;
   std::string identity_file;   // empty: ssh-agent
+  // Secrets: from the controller's environment only (FWCANARY_SSH_PASSPHRASE for an encrypted
+  // identity_file, FWCANARY_SSH_PASSWORD when neither a key nor the agent is accepted); never
+  // from a scenario, never in a message, a log or a report.
+  std::string passphrase;
+  std::string password;
   std::string known_hosts;
   std::string host_keys = "strict";  // strict | accept-new
   double connect_timeout_s = 10;

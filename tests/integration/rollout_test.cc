@@ -360,5 +360,78 @@ TEST_CASE("rollout: Ctrl-C stops at a safe point: agents stopped, journal interr
   CHECK(ReadAll(dir + "/junit.xml").find("<error message=\"INCOMPLETE") != std::string::npos);
 }
 
+
+// Every file under `dir`, read whole (binary), for a secret that must not be in any.
+std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle) {
+  std::vector<std::string> hits;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file() && ReadAll(e.path().string()).find(needle) != std::string::npos) {
+      hits.push_back(e.path().string());
+    }
+  }
+  return hits;
+}
+
+TEST_CASE("rollout: hostile inventory values reach the node as data, and a key passphrase from the environment never lands in a log or report") {
+  TestLab lab(2, "127.0.25");
+  // A node var full of shell syntax: if any of it ran, a pwned-* file would appear.
+  const std::string p = lab.dir + "/pwned";
+  std::string hostile = "it's; touch " + p + "-1 $(touch " + p + "-2) `touch " + p + "-3` \"q\" & | > *";
+  std::string yaml_single;  // YAML single-quoted: ' doubles
+  for (char c : hostile) yaml_single += c == '\'' ? std::string("''") : std::string(1, c);
+  std::string inventory = ReadAll(lab.dir + "/inventory.yaml");
+  std::size_t vars = inventory.find("  vars:\n");
+  REQUIRE(vars != std::string::npos);
+  inventory.insert(vars + 8, "    tag: '" + yaml_single + "'\n");
+  std::ofstream(lab.dir + "/hostile-inventory.yaml") << inventory;
+
+  // An encrypted client key, accepted by the nodes; its passphrase only in the environment.
+  const std::string passphrase = "Pp-7f3a91c2-never-in-a-file";
+  const std::string key = lab.dir + "/client/enc_ed25519";
+  REQUIRE(RunCommand({"ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-f", key}).exit_code == 0);
+  std::ofstream(lab.dir + "/client/authorized_keys", std::ios::app) << ReadAll(key + ".pub");
+
+  std::string text = ReadAll(FWCANARY_SCENARIOS "/demo.yaml");
+  auto replace = [&](const std::string& a, const std::string& b) {
+    std::size_t at = text.find(a);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, a.size(), b);
+  };
+  replace("{name: steady, duration_s: 60}", "{name: steady, duration_s: 3}");
+  replace("{name: surge, duration_s: 30, multiplier: 3}", "{name: surge, duration_s: 2, multiplier: 3}");
+  replace("{name: drain, duration_s: 20, drain: true}", "{name: drain, duration_s: 5, drain: true}");
+  replace("inventory: ${FWCANARY_LAB:-/var/tmp/fwcanary-lab}/inventory.yaml", "inventory: hostile-inventory.yaml");
+  replace("identity_file: ${FWCANARY_LAB:-/var/tmp/fwcanary-lab}/client/id_ed25519", "identity_file: " + key);
+  // The node prints the var back; the check passes only if "$(touch" arrived unexpanded.
+  replace("health:\n", "health:\n  - name: literal tag\n    run: \"printf '%s' {node.tag}\"\n    expect_regex: '\\$\\(touch .*`touch'\n");
+  std::string scn = lab.dir + "/hostile.yaml";
+  std::ofstream(scn) << text;
+
+  CommandOptions o;
+  o.env = {{"FWCANARY_LAB", lab.dir}, {"FWCANARY_SSH_PASSPHRASE", passphrase}};
+  o.timeout_s = 300;
+  const std::string runs = lab.dir + "/runs";
+  CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "2.0-setting-reset", "--runs", runs,
+                                  "--during-s", "5"}, o);
+  INFO(run.err);
+  // Through preflight (the literal check passed on both nodes) to the drift check's FAIL.
+  CHECK(run.exit_code == 1);
+  CHECK(run.err.find("drift check 'mail settings' changed") != std::string::npos);
+  for (int i = 1; i <= 3; ++i) CHECK(!std::filesystem::exists(p + "-" + std::to_string(i)));
+  // The passphrase is nowhere: not on stderr, not in the run directory (log, journal, reports,
+  // samples), not in the history.
+  CHECK(run.err.find(passphrase) == std::string::npos);
+  CHECK(FilesContaining(runs, passphrase).empty());
+
+  // Without it the encrypted key is refused, with a message naming the key and not guessing.
+  o.env.erase("FWCANARY_SSH_PASSPHRASE");
+  CommandResult denied = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", lab.dir + "/runs2"}, o);
+  INFO(denied.err);
+  CHECK(denied.exit_code == 2);
+  CHECK(denied.err.find("key authentication as fwlab@127.0.25.") != std::string::npos);
+  CHECK(denied.err.find(key) != std::string::npos);
+  CHECK(StatusField(lab, 2, "flashes") == "0");
+}
+
 }  // namespace
 }  // namespace fwcanary::testing

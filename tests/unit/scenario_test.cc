@@ -138,6 +138,14 @@ TEST_CASE("scenario: errors name file line column and field") {
   expect(Scn(f, "", "  rollback_image: \"1.0\"\n", ""), "firmware.rollback_image is not set");
   expect(Scn(f, "rollout: {lock_path: \"/var/lock/{node.rack}.lock\"}\n"),
          "uses {node.rack} but node 'node-1' has no var 'rack'");
+  // Secrets are refused with the way that works, and the value is not echoed back.
+  auto secret = LoadScenario(Scn(f, "ssh: {password: hunter2-secret}\n"));
+  REQUIRE(!secret.ok());
+  CHECK(secret.status().message().find("s.yaml:13:7: field 'ssh.password': secrets never go in a scenario file") !=
+        std::string::npos);
+  CHECK(secret.status().message().find("FWCANARY_SSH_PASSWORD") != std::string::npos);
+  CHECK(secret.status().message().find("hunter2") == std::string::npos);
+  expect(Scn(f, "ssh: {passphrase: x}\n"), "set FWCANARY_SSH_PASSPHRASE in the controller's environment");
 }
 
 TEST_CASE("scenario: the plan shows the rollback check and the lease of every node") {
