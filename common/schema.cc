@@ -37,10 +37,15 @@ Status FieldContext::Error(const std::string& what) const {
                                  what);
 }
 
+// Input is untrusted: a YAML or JSON string may hold invalid UTF-8, which dump() would throw on.
+std::string DumpForMessage(const nlohmann::json& v) {
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 namespace {
 
 std::string Shown(const nlohmann::json& v) {
-  std::string s = v.dump();
+  std::string s = DumpForMessage(v);
   if (s.size() > 40) s = s.substr(0, 37) + "...";
   return s;
 }

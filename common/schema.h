@@ -68,6 +68,10 @@ Status OneOf(const nlohmann::json& v, const FieldContext& ctx,
 Status CheckValue(FieldKind kind, std::optional<double> min, std::optional<double> max,
                   const nlohmann::json& v, const FieldContext& ctx);
 
+// A value as JSON text for an error message; invalid UTF-8 (from untrusted input) becomes U+FFFD
+// instead of an exception.
+std::string DumpForMessage(const nlohmann::json& v);
+
 // The known name closest to `unknown` (edit distance <= 2), or "".
 std::string ClosestName(const std::string& unknown, const std::vector<std::string>& known);
 

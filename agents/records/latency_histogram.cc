@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/schema.h"
+
 namespace fwcanary {
 namespace {
 const double kLogGamma = std::log(LatencyHistogram::kGamma);
@@ -103,7 +105,7 @@ nlohmann::json LatencyHistogram::ToJson() const {
 Result<LatencyHistogram> LatencyHistogram::FromJson(const nlohmann::json& j) {
   try {
     if (std::abs(j.at("gamma").get<double>() - kGamma) > 1e-9) {
-      return Status::InvalidArgument("histogram gamma " + j.at("gamma").dump() +
+      return Status::InvalidArgument("histogram gamma " + DumpForMessage(j.at("gamma")) +
                                      " differs from 1.02; cannot merge");
     }
     LatencyHistogram h;

@@ -269,11 +269,15 @@ Result<Record> ParseRecordLine(const std::string& line) {
   }
   if (type == "start") {
     StartRecord r;
-    r.v = j.value("v", 0);
-    r.node = j.value("node", std::string());
-    r.engine = j.value("engine", std::string());
-    r.agent_version = j.value("agent_version", std::string());
-    r.spec = j.value("spec", json::object());
+    try {  // value() throws when a field has the wrong type: records are input, not trusted
+      r.v = j.value("v", 0);
+      r.node = j.value("node", std::string());
+      r.engine = j.value("engine", std::string());
+      r.agent_version = j.value("agent_version", std::string());
+      r.spec = j.value("spec", json::object());
+    } catch (const json::exception& e) {
+      return Status::InvalidArgument(std::string("malformed start record: ") + e.what());
+    }
     return Record(std::move(r));
   }
   return Status::NotFound("unknown record type \"" + type + "\"");

@@ -125,8 +125,10 @@ const std::vector<FieldDef<WorkloadSpec>>& SpecTable() {
          for (std::size_t i = 0; i < v.size(); ++i) {
            Phase p;
            FieldContext ec = c.Element(i);
-           if (v[i].is_object() && v[i].value("drain", false) && !v[i].contains("multiplier") &&
-               !v[i].contains("rate")) {
+           // (a non-boolean `drain` is refused by the phase table just below, with its position)
+           const bool drain = v[i].is_object() && v[i].contains("drain") && v[i]["drain"].is_boolean() &&
+                              v[i]["drain"].get<bool>();
+           if (drain && !v[i].contains("multiplier") && !v[i].contains("rate")) {
              p.multiplier = 0;  // a drain stops arrivals unless told otherwise
            }
            if (Status s = ParseObject(v[i], PhaseTable(), p, ec); !s.ok()) return s;

@@ -5,13 +5,14 @@
 #include <sstream>
 
 #include "common/positioned_yaml.h"
+#include "common/schema.h"
 
 namespace fwcanary::scenario {
 namespace {
 
 using nlohmann::json;
 
-std::string AsString(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string AsString(const json& v) { return v.is_string() ? v.get<std::string>() : DumpForMessage(v); }
 
 // Moves Ansible's connection vars and the role vars into the node's fields.
 Status ApplyRoles(Node& n, const json& roles, const std::string& where) {

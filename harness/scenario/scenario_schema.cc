@@ -213,7 +213,7 @@ const std::vector<FieldDef<Rollout>>& RolloutTable() {
              continue;
            }
            return c.Element(i).Error("must be a count >= 1 or a percentage like \"25%\", got " +
-                                     w.dump());
+                                     DumpForMessage(w));
          }
          return Status::Ok();
        }},
@@ -262,7 +262,7 @@ const std::vector<FieldDef<JudgeSettings>>& JudgeTable() {
          for (std::size_t i = 0; i < v.size(); ++i) {
            if (!v[i].is_string() || judge::FindMetric(v[i].get<std::string>()) == nullptr) {
              return c.Element(i).Error("must be a metric name (throughput, p50, p99, ...), got " +
-                                       v[i].dump());
+                                       DumpForMessage(v[i]));
            }
            o.critical.push_back(v[i].get<std::string>());
          }

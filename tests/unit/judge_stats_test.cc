@@ -1,4 +1,5 @@
 #include <cmath>
+#include <limits>
 
 #include <catch2/catch.hpp>
 
@@ -45,7 +46,7 @@ TEST_CASE("stats: Benjamini-Hochberg adjusts in the original order") {
 TEST_CASE("stats: Student t and Welch-Satterthwaite match tables") {
   CHECK(StudentQuantile(0.975, 10) == Approx(2.228139).epsilon(1e-5));
   CHECK(StudentCdf(2.228139, 10) == Approx(0.975).epsilon(1e-5));
-  CHECK(StudentQuantile(0.95, INFINITY) == Approx(1.644854).epsilon(1e-5));
+  CHECK(StudentQuantile(0.95, std::numeric_limits<double>::infinity()) == Approx(1.644854).epsilon(1e-5));
   // Two equal variance components with 9 df each: df = (2v)^2 / (2 v^2 / 9) = 18.
   CHECK(SatterthwaiteDf({1, 1}, {9, 9}) == Approx(18));
 }
