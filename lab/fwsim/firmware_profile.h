@@ -30,6 +30,9 @@ struct FirmwareProfile {
   bool disruptive = false;   // true: flashing unmounts and reboots (no I/O hold)
   bool management_returns = true;  // false: sshd never comes back after the flash (bricked
                                    // management plane; `labctl down` still cleans up)
+  std::string reports_version;  // non-empty: what `version` prints instead of `version` (a
+                                // flash that comes back on the wrong firmware)
+  bool changes_boot_id = true;  // false: the flash keeps the boot id (the reboot did not happen)
   int service_slots = 8;     // operations served at once; more wait (queueing)
   std::array<double, kFsOpCount> base_us{};  // service time per op, by FsOp
   double read_us_per_kib = 0;                // plus this per KiB read

@@ -180,7 +180,7 @@ ControlReply NodeDaemon::Handle(const std::string& request) {
   };
   if (cmd == "version") {
     std::lock_guard lock(mu_);
-    return no_args({state_.active, 0});
+    return no_args({profile_.reports_version.empty() ? state_.active : profile_.reports_version, 0});
   }
   if (cmd == "boot-id") {
     std::lock_guard lock(mu_);
@@ -313,8 +313,10 @@ void NodeDaemon::FlashSequence(FirmwareProfile target) {
     if (state_.active != target.version) state_.previous = state_.active;
     state_.active = target.version;
     state_.flashes += 1;
-    state_.boots += 1;
-    state_.boot_id = NewBootId();
+    if (target.changes_boot_id) {
+      state_.boots += 1;
+      state_.boot_id = NewBootId();
+    }
     if (Status w = SaveNodeState(Path("state.json"), state_); !w.ok()) Log(o_.name, w.message());
   }
   if (target.disruptive) {

@@ -367,6 +367,54 @@ TEST_CASE("rollout: Ctrl-C stops at a safe point: agents stopped, journal interr
 }
 
 
+TEST_CASE("rollout: a node back on the wrong version, or one that never rebooted, is failed, the wave halts and it is rolled back") {
+  CommandOptions o;
+  o.timeout_s = 600;
+  auto fast = [](const TestLab& lab, const std::string& name) {
+    return ShortScenario(lab, name, {{"reboot_timeout_s: 60", "reboot_timeout_s: 12"},
+                                     {"{name: steady, duration_s: 15}", "{name: steady, duration_s: 4}"},
+                                     {"{name: surge, duration_s: 8, multiplier: 3}", "{name: surge, duration_s: 2, multiplier: 3}"}});
+  };
+  {
+    TestLab lab(2, "127.0.26");
+    o.env = {{"FWCANARY_LAB", lab.dir}};
+    CommandResult run = RunCommand({FWCANARY_BIN, "run", fast(lab, "wrong"), "--image", "2.0-wrong-version", "--runs",
+                                    lab.dir + "/runs", "--during-s", "5"}, o);
+    INFO(run.err);
+    // The firmware's fault, seen at once (no waiting out the timeout): exit 1.
+    CHECK(run.exit_code == 1);
+    CHECK(run.err.find("node-1: came back with version 1.9, expected 2.0-wrong-version") != std::string::npos);
+    CHECK(run.err.find("wave2") == std::string::npos);
+    CHECK(lab.Ask(1, "fwsim-node version") == "1.0");  // rolled back
+    CHECK(StatusField(lab, 1, "flashes") == "2");
+    CHECK(StatusField(lab, 2, "flashes") == "0");
+    std::string dir = OnlyRunDir(lab.dir + "/runs");
+    nlohmann::json report = nlohmann::json::parse(ReadAll(dir + "/report.json"));
+    REQUIRE(report["waves"].size() == 1);
+    CHECK(report["waves"][0]["failures"][0].get<std::string>().find("came back with version 1.9") != std::string::npos);
+    CHECK(report["waves"][0]["rolled_back"] == true);
+    CHECK(ReadAll(dir + "/junit.xml").find("<failure message=\"node-1: came back with version 1.9") != std::string::npos);
+  }
+  {
+    TestLab lab(2, "127.0.27");
+    o.env = {{"FWCANARY_LAB", lab.dir}};
+    CommandResult run = RunCommand({FWCANARY_BIN, "run", fast(lab, "noreboot"), "--image", "2.0-no-reboot", "--runs",
+                                    lab.dir + "/runs", "--during-s", "5"}, o);
+    INFO(run.err);
+    // The node answered all along but never rebooted: after reboot_timeout_s it is failed with
+    // the reason, the rollout halts (exit 2: the activation could not be confirmed).
+    CHECK(run.exit_code == 2);
+    CHECK(run.err.find("node-1: not active on 2.0-no-reboot within 12 s (boot id unchanged: it has not rebooted (yet))") !=
+          std::string::npos);
+    CHECK(run.err.find("wave2") == std::string::npos);
+    CHECK(lab.Ask(1, "fwsim-node version") == "1.0");  // rolled back all the same
+    CHECK(StatusField(lab, 2, "flashes") == "0");
+    nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(lab.dir + "/runs") + "/report.json"));
+    CHECK(report["run"]["exit_code"] == 2);
+    CHECK(report["nodes"][0]["state"] == "rolled_back");
+  }
+}
+
 // Every file under `dir`, read whole (binary), for a secret that must not be in any.
 std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle) {
   std::vector<std::string> hits;
