@@ -445,21 +445,14 @@ TEST_CASE("rollout: hostile inventory values reach the node as data, and a key p
   REQUIRE(RunCommand({"ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-f", key}).exit_code == 0);
   std::ofstream(lab.dir + "/client/authorized_keys", std::ios::app) << ReadAll(key + ".pub");
 
-  std::string text = ReadAll(FWCANARY_SCENARIOS "/demo.yaml");
-  auto replace = [&](const std::string& a, const std::string& b) {
-    std::size_t at = text.find(a);
-    REQUIRE(at != std::string::npos);
-    text.replace(at, a.size(), b);
-  };
-  replace("{name: steady, duration_s: 60}", "{name: steady, duration_s: 3}");
-  replace("{name: surge, duration_s: 30, multiplier: 3}", "{name: surge, duration_s: 2, multiplier: 3}");
-  replace("{name: drain, duration_s: 20, drain: true}", "{name: drain, duration_s: 5, drain: true}");
-  replace("inventory: ${FWCANARY_LAB:-/var/tmp/fwcanary-lab}/inventory.yaml", "inventory: hostile-inventory.yaml");
-  replace("identity_file: ${FWCANARY_LAB:-/var/tmp/fwcanary-lab}/client/id_ed25519", "identity_file: " + key);
-  // The node prints the var back; the check passes only if "$(touch" arrived unexpanded.
-  replace("health:\n", "health:\n  - name: literal tag\n    run: \"printf '%s' {node.tag}\"\n    expect_regex: '\\$\\(touch .*`touch'\n");
-  std::string scn = lab.dir + "/hostile.yaml";
-  std::ofstream(scn) << text;
+  std::string scn = ShortScenario(
+      lab, "hostile",
+      {{"{name: steady, duration_s: 15}", "{name: steady, duration_s: 3}"},
+       {"{name: surge, duration_s: 8, multiplier: 3}", "{name: surge, duration_s: 2, multiplier: 3}"},
+       {"inventory: ${FWCANARY_LAB:-/var/tmp/fwcanary-lab}/inventory.yaml", "inventory: hostile-inventory.yaml"},
+       {"identity_file: ${FWCANARY_LAB:-/var/tmp/fwcanary-lab}/client/id_ed25519", "identity_file: " + key},
+       // The node prints the var back; the check passes only if "$(touch" arrived unexpanded.
+       {"health:\n", "health:\n  - name: literal tag\n    run: \"printf '%s' {node.tag}\"\n    expect_regex: '\\$\\(touch .*`touch'\n"}});
 
   CommandOptions o;
   o.env = {{"FWCANARY_LAB", lab.dir}, {"FWCANARY_SSH_PASSPHRASE", passphrase}};
