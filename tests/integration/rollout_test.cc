@@ -370,16 +370,18 @@ TEST_CASE("rollout: Ctrl-C stops at a safe point: agents stopped, journal interr
 TEST_CASE("rollout: a node back on the wrong version, or one that never rebooted, is failed, the wave halts and it is rolled back") {
   CommandOptions o;
   o.timeout_s = 600;
-  auto fast = [](const TestLab& lab, const std::string& name) {
-    return ShortScenario(lab, name, {{"reboot_timeout_s: 60", "reboot_timeout_s: 12"},
-                                     {"{name: steady, duration_s: 15}", "{name: steady, duration_s: 4}"},
-                                     {"{name: surge, duration_s: 8, multiplier: 3}", "{name: surge, duration_s: 2, multiplier: 3}"}});
+  // A short rollout of `image` on a fresh 2-node lab.
+  auto run_image = [&o](const TestLab& lab, const std::string& image) {
+    std::string scn = ShortScenario(lab, image, {{"reboot_timeout_s: 60", "reboot_timeout_s: 12"},
+                                                 {"{name: steady, duration_s: 15}", "{name: steady, duration_s: 4}"},
+                                                 {"{name: surge, duration_s: 8, multiplier: 3}", "{name: surge, duration_s: 2, multiplier: 3}"}});
+    o.env = {{"FWCANARY_LAB", lab.dir}};
+    return RunCommand({FWCANARY_BIN, "run", scn, "--image", image, "--runs", lab.dir + "/runs", "--during-s", "5"}, o);
   };
+
   {
     TestLab lab(2, "127.0.26");
-    o.env = {{"FWCANARY_LAB", lab.dir}};
-    CommandResult run = RunCommand({FWCANARY_BIN, "run", fast(lab, "wrong"), "--image", "2.0-wrong-version", "--runs",
-                                    lab.dir + "/runs", "--during-s", "5"}, o);
+    CommandResult run = run_image(lab, "2.0-wrong-version");
     INFO(run.err);
     // The firmware's fault, seen at once (no waiting out the timeout): exit 1.
     CHECK(run.exit_code == 1);
@@ -397,9 +399,7 @@ TEST_CASE("rollout: a node back on the wrong version, or one that never rebooted
   }
   {
     TestLab lab(2, "127.0.27");
-    o.env = {{"FWCANARY_LAB", lab.dir}};
-    CommandResult run = RunCommand({FWCANARY_BIN, "run", fast(lab, "noreboot"), "--image", "2.0-no-reboot", "--runs",
-                                    lab.dir + "/runs", "--during-s", "5"}, o);
+    CommandResult run = run_image(lab, "2.0-no-reboot");
     INFO(run.err);
     // The node answered all along but never rebooted: after reboot_timeout_s it is failed with
     // the reason, the rollout halts (exit 2: the activation could not be confirmed).
