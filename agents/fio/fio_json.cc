@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/json_number.h"
+
 namespace fwcanary {
 
 using nlohmann::json;
@@ -43,7 +45,7 @@ namespace {
 void AddLatency(const json& lat, uint64_t n, OpStats& s) {
   if (lat.contains("bins") && lat["bins"].is_object() && !lat["bins"].empty()) {
     for (const auto& [ns, count] : lat["bins"].items()) {
-      s.hist.Record(std::stod(ns) / 1000.0, count.get<uint64_t>());
+      s.hist.Record(std::stod(ns) / 1000.0, JsonCount(count));
     }
     return;
   }
@@ -62,32 +64,32 @@ Result<FioSnapshot> ParseFioDocument(const json& doc) {
     for (const auto& job : jobs) {
       std::string name = job.at("jobname").get<std::string>();
       if (name == "All clients") continue;
-      snap.job_errors[name] = std::max<uint64_t>(snap.job_errors[name], job.value("error", 0));
+      snap.job_errors[name] = std::max<uint64_t>(snap.job_errors[name], JsonCountOr(job, "error", 0));
       snap.runtime_s = std::max(snap.runtime_s, job.value("job_runtime", 0.0) / 1000.0);
       const json& w = job.at("write");
       const json& r = job.at("read");
-      bool writes = w.value("total_ios", uint64_t{0}) > 0 || name == "deliver";
+      bool writes = JsonCountOr(w, "total_ios", 0) > 0 || name == "deliver";
       if (writes && name != "retrieve") {
         OpStats& s = snap.ops["deliver"];
         const json& sync = job.contains("sync") ? job["sync"] : json::object();
-        uint64_t fsyncs = sync.value("total_ios", uint64_t{0});
+        uint64_t fsyncs = JsonCountOr(sync, "total_ios", 0);
         if (fsyncs > 0) {
           s.count += fsyncs;
           AddLatency(sync.at("lat_ns"), fsyncs, s);
         } else {  // fsync off: the write itself is the delivery
-          uint64_t n = w.value("total_ios", uint64_t{0});
+          uint64_t n = JsonCountOr(w, "total_ios", 0);
           s.count += n;
           AddLatency(w.at("clat_ns"), n, s);
         }
-        s.bytes += w.value("io_bytes", uint64_t{0});
+        s.bytes += JsonCountOr(w, "io_bytes", 0);
       } else {
         OpStats& s = snap.ops["retrieve"];
-        uint64_t n = r.value("total_ios", uint64_t{0});
+        uint64_t n = JsonCountOr(r, "total_ios", 0);
         s.count += n;
-        s.bytes += r.value("io_bytes", uint64_t{0});
+        s.bytes += JsonCountOr(r, "io_bytes", 0);
         AddLatency(r.at("clat_ns"), n, s);
       }
-      if (job.value("error", 0) != 0) snap.ops[writes ? "deliver" : "retrieve"].errors += 1;
+      if (JsonCountOr(job, "error", 0) != 0) snap.ops[writes ? "deliver" : "retrieve"].errors += 1;
     }
     return snap;
   } catch (const json::exception& e) {

@@ -8,11 +8,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "agents/workdir.h"
+#include "common/json_number.h"
 
 namespace fwcanary {
 namespace fs = std::filesystem;
@@ -142,13 +144,12 @@ Result<std::size_t> MailStore::LoadManifest(const std::string& workdir) {
       for (const auto& e : doc.at(list)) {
         StoredMessage m;
         m.meta.id = e.at("id").get<std::string>();
-        m.meta.size = e.at("size").get<uint64_t>();
-        m.meta.body_bytes = e.at("body_bytes").get<uint64_t>();
-        m.meta.checksum = e.at("checksum").get<uint64_t>();
-        m.user = e.at("user").get<int>();
+        m.meta.size = JsonCountAt(e, "size");
+        m.meta.body_bytes = JsonCountAt(e, "body_bytes");
+        m.meta.checksum = JsonCountAt(e, "checksum");
+        m.user = JsonIntIn(e.at("user"), 0, std::numeric_limits<int>::max());
         m.path = e.at("path").get<std::string>();
-        m.allocated = e.value("allocated", uint64_t{0});
-        if (m.user < 0) return Status::Corruption(path + ": negative user");
+        m.allocated = JsonCountOr(e, "allocated", 0);
         if (std::string(list) == "messages") Add(std::move(m));
         else AddDeferred(std::move(m));
         ++n;

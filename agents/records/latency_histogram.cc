@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_number.h"
 #include "common/schema.h"
 
 namespace fwcanary {
@@ -109,8 +110,16 @@ Result<LatencyHistogram> LatencyHistogram::FromJson(const nlohmann::json& j) {
                                      " differs from 1.02; cannot merge");
     }
     LatencyHistogram h;
-    h.first_ = j.at("first").get<int>();
-    h.counts_ = j.at("counts").get<std::vector<uint64_t>>();
+    // Buckets beyond kMaxMicros cannot come from Record: a corrupt or hostile record would
+    // otherwise make the next Merge allocate billions of buckets.
+    const int max_index = IndexOf(kMaxMicros);
+    h.first_ = JsonIntIn(j.at("first"), 0, max_index);
+    const nlohmann::json& counts = j.at("counts");
+    if (!counts.is_array() || counts.size() > static_cast<std::size_t>(max_index - h.first_ + 1)) {
+      return Status::InvalidArgument("histogram counts must be an array ending at bucket " +
+                                     std::to_string(max_index) + " at most");
+    }
+    for (const auto& c : counts) h.counts_.push_back(JsonCount(c));
     for (uint64_t c : h.counts_) h.count_ += c;
     h.sum_ = j.value("sum_us", 0.0);
     h.min_ = j.value("min_us", ValueOf(h.first_));

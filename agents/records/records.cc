@@ -2,11 +2,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_number.h"
+
 namespace fwcanary {
 
 using nlohmann::json;
 
 namespace {
+
+// Record versions are small; anything larger is a corrupt line, not a future agent.
+constexpr int kMaxRecordVersion = 1000000;
 
 json OpsToJson(const std::map<std::string, OpStats>& ops) {
   json j = json::object();
@@ -34,11 +39,11 @@ void SpaceToJson(const SpaceSample& s, json& j, const std::string& suffix) {
 
 SpaceSample SpaceFromJson(const json& j, const std::string& suffix) {
   SpaceSample s;
-  s.fs_used_bytes = j.value("space_used_bytes" + suffix, uint64_t{0});
-  s.fs_free_bytes = j.value("free_bytes" + suffix, uint64_t{0});
-  s.allocated_bytes = j.value("allocated_bytes" + suffix, uint64_t{0});
-  s.stored_bytes = j.value("stored_bytes" + suffix, uint64_t{0});
-  s.stored_messages = j.value("stored_messages" + suffix, uint64_t{0});
+  s.fs_used_bytes = JsonCountOr(j, "space_used_bytes" + suffix, 0);
+  s.fs_free_bytes = JsonCountOr(j, "free_bytes" + suffix, 0);
+  s.allocated_bytes = JsonCountOr(j, "allocated_bytes" + suffix, 0);
+  s.stored_bytes = JsonCountOr(j, "stored_bytes" + suffix, 0);
+  s.stored_messages = JsonCountOr(j, "stored_messages" + suffix, 0);
   return s;
 }
 
@@ -72,11 +77,11 @@ json OpStats::ToJson() const {
 Result<OpStats> OpStats::FromJson(const json& j) {
   try {
     OpStats s;
-    s.count = j.at("count").get<uint64_t>();
-    s.errors = j.value("errors", uint64_t{0});
-    s.refused = j.value("refused", uint64_t{0});
-    s.empty = j.value("empty", uint64_t{0});
-    s.bytes = j.value("bytes", uint64_t{0});
+    s.count = JsonCountAt(j, "count");
+    s.errors = JsonCountOr(j, "errors", 0);
+    s.refused = JsonCountOr(j, "refused", 0);
+    s.empty = JsonCountOr(j, "empty", 0);
+    s.bytes = JsonCountOr(j, "bytes", 0);
     if (j.contains("hist")) {
       auto h = LatencyHistogram::FromJson(j["hist"]);
       if (!h.ok()) return h.status();
@@ -112,7 +117,7 @@ json IntervalRecord::ToJson() const {
 Result<IntervalRecord> IntervalRecord::FromJson(const json& j) {
   try {
     IntervalRecord r;
-    r.v = j.at("v").get<int>();
+    r.v = JsonIntIn(j.at("v"), 0, kMaxRecordVersion);
     r.node = j.at("node").get<std::string>();
     r.engine = j.value("engine", std::string());
     r.phase = j.at("phase").get<std::string>();
@@ -121,9 +126,9 @@ Result<IntervalRecord> IntervalRecord::FromJson(const json& j) {
     r.intended_rate = j.value("intended_rate", 0.0);
     r.offered_rate = j.value("offered_rate", 0.0);
     r.achieved_rate = j.value("achieved_rate", 0.0);
-    r.queue_depth = j.value("queue_depth", uint64_t{0});
-    r.deferred = j.value("deferred", uint64_t{0});
-    r.integrity_failures = j.value("integrity_failures", uint64_t{0});
+    r.queue_depth = JsonCountOr(j, "queue_depth", 0);
+    r.deferred = JsonCountOr(j, "deferred", 0);
+    r.integrity_failures = JsonCountOr(j, "integrity_failures", 0);
     r.space = SpaceFromJson(j, "");
     if (Status s = OpsFromJson(j.at("ops"), r.ops); !s.ok()) return s;
     if (j.contains("steps")) {
@@ -157,7 +162,7 @@ Result<PhaseSummary> PhaseSummary::FromJson(const json& j) {
     p.intended_rate = j.value("intended_rate", 0.0);
     p.offered_rate = j.value("offered_rate", 0.0);
     p.achieved_rate = j.value("achieved_rate", 0.0);
-    p.max_queue_depth = j.value("max_queue_depth", uint64_t{0});
+    p.max_queue_depth = JsonCountOr(j, "max_queue_depth", 0);
     p.drain = j.value("drain", false);
     if (j.contains("drain_time_s") && !j["drain_time_s"].is_null()) {
       p.drain_time_s = j["drain_time_s"].get<double>();
@@ -201,7 +206,7 @@ json SummaryRecord::ToJson() const {
 Result<SummaryRecord> SummaryRecord::FromJson(const json& j) {
   try {
     SummaryRecord r;
-    r.v = j.at("v").get<int>();
+    r.v = JsonIntIn(j.at("v"), 0, kMaxRecordVersion);
     r.node = j.at("node").get<std::string>();
     r.engine = j.value("engine", std::string());
     r.status = j.value("status", std::string("ok"));
@@ -209,8 +214,8 @@ Result<SummaryRecord> SummaryRecord::FromJson(const json& j) {
     r.duration_s = j.value("duration_s", 0.0);
     r.intended_rate = j.value("intended_rate", 0.0);
     r.achieved_rate = j.value("achieved_rate", 0.0);
-    r.max_queue_depth = j.value("max_queue_depth", uint64_t{0});
-    r.integrity_failures = j.value("integrity_failures", uint64_t{0});
+    r.max_queue_depth = JsonCountOr(j, "max_queue_depth", 0);
+    r.integrity_failures = JsonCountOr(j, "integrity_failures", 0);
     r.space = SpaceFromJson(j, "");
     r.space_start = SpaceFromJson(j, "_start");
     if (Status s = OpsFromJson(j.at("ops"), r.ops); !s.ok()) return s;
@@ -222,11 +227,11 @@ Result<SummaryRecord> SummaryRecord::FromJson(const json& j) {
       if (!ps.ok()) return ps.status();
       r.phases.push_back(std::move(ps.value()));
     }
-    r.messages_written = j.value("messages_written", uint64_t{0});
-    r.messages_delivered = j.value("messages_delivered", uint64_t{0});
-    r.messages_retrieved = j.value("messages_retrieved", uint64_t{0});
-    r.messages_verified = j.value("messages_verified", uint64_t{0});
-    r.messages_inherited = j.value("messages_inherited", uint64_t{0});
+    r.messages_written = JsonCountOr(j, "messages_written", 0);
+    r.messages_delivered = JsonCountOr(j, "messages_delivered", 0);
+    r.messages_retrieved = JsonCountOr(j, "messages_retrieved", 0);
+    r.messages_verified = JsonCountOr(j, "messages_verified", 0);
+    r.messages_inherited = JsonCountOr(j, "messages_inherited", 0);
     r.lost = j.value("lost", std::vector<std::string>{});
     r.corrupt = j.value("corrupt", std::vector<std::string>{});
     return r;
@@ -270,7 +275,7 @@ Result<Record> ParseRecordLine(const std::string& line) {
   if (type == "start") {
     StartRecord r;
     try {  // value() throws when a field has the wrong type: records are input, not trusted
-      r.v = j.value("v", 0);
+      r.v = j.contains("v") ? JsonIntIn(j["v"], 0, kMaxRecordVersion) : 0;
       r.node = j.value("node", std::string());
       r.engine = j.value("engine", std::string());
       r.agent_version = j.value("agent_version", std::string());

@@ -52,3 +52,27 @@ TEST_CASE("record reader skips unknown types and rejects garbage", "[records]") 
   CHECK(ParseRecordLine(R"({"type":"interval"})").status().code() ==
         Status::Code::kInvalidArgument);
 }
+
+TEST_CASE("record reader refuses numbers a field cannot hold instead of converting them",
+          "[records]") {
+  // Found by ci/fuzz: a float count of 7.8e97 reached get<uint64_t>() (undefined behaviour).
+  auto huge = ParseRecordLine(
+      R"({"type":"interval","v":1,"node":"n","phase":"p","t":1,"dt":1,"ops":{"deliver":{"count":7.77778e+97}}})");
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.status().message().find("whole number >= 0") != std::string::npos);
+  CHECK_FALSE(ParseRecordLine(
+                  R"({"type":"summary","v":1,"node":"n","ops":{"deliver":{"count":-3}}})")
+                  .ok());
+  CHECK_FALSE(ParseRecordLine(R"({"type":"interval","v":1e300,"node":"n","phase":"p","t":1,"dt":1,"ops":{}})").ok());
+  // A histogram whose buckets lie outside what Record can produce would make Merge allocate
+  // billions of buckets.
+  CHECK_FALSE(ParseRecordLine(
+                  R"({"type":"interval","v":1,"node":"n","phase":"p","t":1,"dt":1,"ops":{"deliver":{"count":1,"hist":{"gamma":1.02,"first":-2000000000,"counts":[1]}}}})")
+                  .ok());
+  // Whole floats are counts (some writers print 1e3); an ordinary record still parses.
+  auto whole = ParseRecordLine(
+      R"({"type":"interval","v":1,"node":"n","phase":"p","t":1,"dt":1,"queue_depth":1e3,"ops":{"deliver":{"count":2.0}}})");
+  REQUIRE(whole.ok());
+  CHECK(std::get<IntervalRecord>(whole.value()).queue_depth == 1000);
+  CHECK(std::get<IntervalRecord>(whole.value()).ops.at("deliver").count == 2);
+}
