@@ -95,6 +95,7 @@ std::vector<ChartMarker> NodeMarkers(const json& model, const json& window, cons
       double t = e.value("t", 0.0);
       if (t < start || t > end) continue;
       std::string state = Str(e, "state");
+      if (state == "flash_acked" || state == "rollback_acked") continue;  // a moment after "sent"
       std::string label = state == "flash_sent" ? "flash " : state == "active" ? "active " : state + " ";
       out.push_back({t - start, label + Str(n, "name"), state == "failed" ? "#d62728" : StateColor(state) == "#cccccc" ? "#b00" : "#a0522d"});
     }
@@ -315,7 +316,7 @@ std::string RenderHtml(const json& model) {
   h += "</table>\n";
 
   h += "<h2>Timeline</h2>\n<p class=legend>";
-  for (const char* s : {"ready", "flash_sent", "active", "failed", "rollback_sent", "rolled_back"}) {
+  for (const char* s : {"ready", "flash_sent", "flash_acked", "active", "failed", "rollback_sent", "rollback_acked", "rolled_back"}) {
     h += "<span style=\"background:" + StateColor(s) + "\"></span>" + std::string(s);
   }
   h += "</p>\n" + RenderTimeline(TimelineRows(model, start), run.value("duration_s", 0.0));

@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <iterator>
 
 #include "common/sqlite_db.h"
+#include "harness/journal/kill_point.h"
 
 namespace fwcanary::journal {
 namespace {
@@ -27,10 +29,11 @@ double Now() {
 
 std::string NowText() { return std::to_string(Now()); }
 
-const char* kNodeStates[] = {"ready", "flash_sent", "active", "failed", "rollback_sent", "rolled_back"};
+const char* kNodeStates[] = {"ready",  "flash_sent",    "flash_acked",    "active",
+                             "failed", "rollback_sent", "rollback_acked", "rolled_back"};
 
 NodeState ParseNodeState(const std::string& s) {
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < static_cast<int>(std::size(kNodeStates)); ++i) {
     if (s == kNodeStates[i]) return static_cast<NodeState>(i);
   }
   return NodeState::kFailed;  // an unknown state is treated as the unsafe one
@@ -135,8 +138,10 @@ Status Journal::Event(const std::string& what) { return Record("note", "", "", w
 
 Status Journal::Record(const std::string& kind, const std::string& subject, const std::string& state,
                        const std::string& what) {
-  return Exec("INSERT INTO events (t, what, kind, subject, state) VALUES (?, ?, ?, ?, ?)",
-              {NowText(), what, kind, subject, state});
+  Status s = Exec("INSERT INTO events (t, what, kind, subject, state) VALUES (?, ?, ?, ?, ?)",
+                  {NowText(), what, kind, subject, state});
+  if (s.ok()) KillPointAfterCommit(kind, subject, state);
+  return s;
 }
 
 std::vector<JournalEvent> Journal::EventLog() const {

@@ -30,9 +30,13 @@ class SqliteDb;
 
 namespace fwcanary::journal {
 
-// A node's life in one run. `flash_sent` is written before the upgrade command goes out: a
-// resumed run finding it never sends the upgrade again, it waits for that flash to activate.
-enum class NodeState { kReady, kFlashSent, kActive, kFailed, kRollbackSent, kRolledBack };
+// A node's life in one run. `flash_sent` is written before the upgrade command goes out,
+// `flash_acked` once the node accepted it (likewise for a rollback). A resumed run never sends
+// an acknowledged command again; one only `sent` it sends again only when the node showed no
+// sign of it for firmware.resend_after_s (the controller died before the command left).
+enum class NodeState {
+  kReady, kFlashSent, kFlashAcked, kActive, kFailed, kRollbackSent, kRollbackAcked, kRolledBack
+};
 const char* NodeStateName(NodeState s);
 
 struct JournalNode {

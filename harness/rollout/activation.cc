@@ -69,7 +69,8 @@ Result<Activation> WaitForActivation(const scenario::Scenario& sc, NodeSession& 
       last = "came back with version " + version.value() + ", expected " + expected_version;
       // Rebooted into the wrong firmware: waiting longer will not change it. Without a
       // reboot the new version may take a moment to show.
-      if (sc.firmware.reboots) return Status::Unavailable(name + ": " + last);
+      // (With the old boot id unknown, as after a resume, the reboot may still be to come.)
+      if (sc.firmware.reboots && !old_boot_id.empty()) return Status::Unavailable(name + ": " + last);
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       continue;
     }

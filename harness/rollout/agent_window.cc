@@ -60,6 +60,8 @@ WindowResult RunAgentWindow(const scenario::Scenario& sc,
       }
       // Exit 1 (a message lost or corrupt) is not a harness error: the judge FAILs on it.
       std::lock_guard lock(mu);
+      // Transport errors already name the node; say it once.
+      if (error.rfind(node->name + ": ", 0) == 0) error.erase(0, node->name.size() + 2);
       if (!error.empty()) result.errors.push_back(node->name + ": " + error);
     });
   }

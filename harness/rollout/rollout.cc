@@ -19,6 +19,7 @@
 #include "harness/judge/verdict_render.h"
 #include "harness/rollout/activation.h"
 #include "harness/rollout/agent_window.h"
+#include "harness/rollout/command_arrival.h"
 #include "harness/rollout/fan_out.h"
 #include "harness/rollout/lease_lock.h"
 #include "harness/rollout/node_session.h"
@@ -107,10 +108,14 @@ class Controller {
 
   Outcome Leases();
   Outcome Preflight();
+  // `wave`: the wave whose nodes were (being) flashed, rolled back if the window fails.
   Outcome Window(const std::string& step, const std::string& window, const WorkloadSpec& spec,
-                 const std::function<void()>& during, std::map<std::string, std::string>* samples);
+                 const std::function<void()>& during, std::map<std::string, std::string>* samples,
+                 const Wave* wave = nullptr);
   Outcome WaveStep(const Wave& wave);
   void Flash(const std::vector<const Node*>& nodes);
+  void SendUpgrade(NodeSession& s, const Node& n);
+  bool SendRollback(NodeSession& s, const Node& n, const std::string& to);
   std::vector<std::string> Activate(const Wave& wave);
   bool RollBack(const Wave& wave);
   Outcome Postflight();
@@ -310,7 +315,7 @@ Outcome Controller::Preflight() {
 // under a new name (its half-written samples stay for the record).
 Outcome Controller::Window(const std::string& step, const std::string& window,
                            const WorkloadSpec& spec, const std::function<void()>& during,
-                           std::map<std::string, std::string>* samples) {
+                           std::map<std::string, std::string>* samples, const Wave* wave) {
   if (j_.Step(step) == StepState::kDone) {
     const nlohmann::json data = j_.StepData(step);  // a named value: items() must not dangle
     for (const auto& [node, path] : data["samples"].items()) (*samples)[node] = path;
@@ -328,16 +333,30 @@ Outcome Controller::Window(const std::string& step, const std::string& window,
                                   during ? 2.0 : 0.0, Logger(), [] { return !StopRequested(); });
   if (StopRequested()) return Interrupted(window);
   if (!r.errors.empty()) {
-    for (const auto& e : r.errors) Log(window + ": " + e);
-    return Finish(kExitError, window + ": " + r.errors.front());
+    // The node an agent was lost on is marked (errors start with its name), so the report
+    // says which; firmware that could not be measured is not left on the wave's nodes.
+    for (const auto& e : r.errors) {
+      Log(window + ": " + e);
+      for (const auto* c : sc_.inventory.Clients()) {
+        if (e.rfind(c->name + ": ", 0) == 0 && NodeOf(c->name).state == NodeState::kReady) {
+          SetNode(c->name, NodeState::kFailed, window + ": " + e.substr(c->name.size() + 2));
+        }
+      }
+    }
+    std::string why = window + ": " + r.errors.front();
+    if (wave != nullptr) {
+      why += RollBack(*wave) ? "; the wave was rolled back (its firmware could not be measured)"
+                             : "; the wave's rollback did not complete";
+    }
+    return Finish(kExitError, why);
   }
   *samples = r.samples;
   j_.FinishStep(step, {{"attempt", attempt}, {"samples", r.samples}});
   return std::nullopt;
 }
 
-// Flashes `nodes` (in parallel, up to ssh.concurrency). The journal says flash_sent before the
-// command leaves; a node whose version already reads the target is not flashed again.
+// Flashes `nodes` (in parallel, up to ssh.concurrency); a node whose version already reads the
+// target is not flashed again.
 void Controller::Flash(const std::vector<const Node*>& nodes) {
   FanOut<const Node*>(nodes, sc_.ssh.concurrency, [&](const Node* n) {
     if (StopRequested()) return;
@@ -345,18 +364,39 @@ void Controller::Flash(const std::vector<const Node*>& nodes) {
     auto v = s.Ask(sc_.firmware.version_cmd);
     if (v.ok() && v.value() == sc_.firmware.version) {
       Log(n->name + ": already reports " + v.value() + "; not flashing it again");
-      SetNode(n->name, NodeState::kFlashSent, "found on the target version");
+      SetNode(n->name, NodeState::kFlashAcked, "found on the target version");
       return;
     }
-    SetNode(n->name, NodeState::kFlashSent, sc_.firmware.image);
-    auto r = s.Ask(sc_.firmware.upgrade, NodeSession::Retry::kNever);
-    if (!r.ok()) {
-      SetNode(n->name, NodeState::kFailed, "upgrade command: " + r.status().message());
-      Log(n->name + ": upgrade command failed: " + r.status().message());
-    } else {
-      Log(n->name + ": " + (r.value().empty() ? "upgrade command done" : r.value()));
-    }
+    SendUpgrade(s, *n);
   });
+}
+
+// The journal says flash_sent before the command leaves and flash_acked once the node took it:
+// a resume can tell "sent" from "maybe never sent".
+void Controller::SendUpgrade(NodeSession& s, const Node& n) {
+  SetNode(n.name, NodeState::kFlashSent, sc_.firmware.image);
+  auto r = s.Ask(sc_.firmware.upgrade, NodeSession::Retry::kNever);
+  if (!r.ok()) {
+    SetNode(n.name, NodeState::kFailed, "upgrade command: " + r.status().message());
+    Log(n.name + ": upgrade command failed: " + r.status().message());
+    return;
+  }
+  std::string reply = r.value().empty() ? "upgrade command done" : r.value();
+  Log(n.name + ": " + reply);
+  SetNode(n.name, NodeState::kFlashAcked, reply);
+}
+
+// Likewise rollback_sent, then rollback_acked. False (node failed) when the command failed.
+bool Controller::SendRollback(NodeSession& s, const Node& n, const std::string& to) {
+  SetNode(n.name, NodeState::kRollbackSent, "to " + to);
+  auto r = s.Ask(sc_.firmware.rollback, NodeSession::Retry::kNever);
+  if (!r.ok()) {
+    Log(n.name + ": rollback failed: " + r.status().message());
+    SetNode(n.name, NodeState::kFailed, "rollback command: " + r.status().message());
+    return false;
+  }
+  SetNode(n.name, NodeState::kRollbackAcked, r.value().empty() ? "rollback command done" : r.value());
+  return true;
 }
 
 // Waits for every flashed node of the wave to run the new firmware, stable and healthy, then
@@ -373,7 +413,20 @@ std::vector<std::string> Controller::Activate(const Wave& wave) {
     if (jn.state == NodeState::kFailed) return fail(n->name + ": " + jn.detail);
     if (jn.state == NodeState::kReady) return fail(n->name + ": was never flashed");
     NodeSession s(sc_, *n);
-    if (jn.state == NodeState::kFlashSent) {
+    if (jn.state == NodeState::kFlashSent) {  // an earlier life died sending it: did it arrive?
+      Arrival arrival = WatchForArrival(sc_, s, sc_.firmware.version, jn.boot_before, &StopRequested);
+      if (StopRequested()) return;
+      if (arrival.arrived) {
+        SetNode(n->name, NodeState::kFlashAcked, "the upgrade had arrived: " + arrival.evidence);
+      } else {
+        Log(n->name + ": the upgrade never reached it before the controller stopped (" + arrival.evidence +
+            "); sending it now");
+        SendUpgrade(s, *n);
+      }
+      jn = NodeOf(n->name);
+      if (jn.state == NodeState::kFailed) return fail(n->name + ": " + jn.detail);
+    }
+    if (jn.state == NodeState::kFlashAcked) {
       auto a = WaitForActivation(sc_, s, sc_.firmware.version, jn.boot_before, Logger(), &StopRequested);
       if (!a.ok()) {
         if (StopRequested()) return;
@@ -412,8 +465,32 @@ bool Controller::RollBack(const Wave& wave) {
     JournalNode jn = NodeOf(n->name);
     if (jn.state == NodeState::kRolledBack || jn.state == NodeState::kReady) return;
     NodeSession s(sc_, *n);
+    if (jn.state == NodeState::kFlashSent || jn.state == NodeState::kFlashAcked) {
+      // A flash in flight (the wave failed before its activation was confirmed): a rollback
+      // sent now would race it, and a version read now would still say the old one.
+      bool in_flight = jn.state == NodeState::kFlashAcked ||
+                       WatchForArrival(sc_, s, sc_.firmware.version, jn.boot_before).arrived;
+      if (in_flight) {
+        auto a = WaitForActivation(sc_, s, sc_.firmware.version, jn.boot_before, Logger(), nullptr);
+        if (a.ok()) SetNode(n->name, NodeState::kActive, a->version);
+      }
+      jn = NodeOf(n->name);
+    }
+    // The boot id the rollback must change; unknown after a resume (activation then waits for
+    // the version alone).
     std::string boot;
-    if (jn.state != NodeState::kRollbackSent) {
+    bool send = jn.state != NodeState::kRollbackSent && jn.state != NodeState::kRollbackAcked;
+    if (jn.state == NodeState::kRollbackSent) {  // an earlier life died sending it
+      Arrival arrival = WatchForArrival(sc_, s, jn.version_before, "");
+      if (arrival.arrived) {
+        SetNode(n->name, NodeState::kRollbackAcked, "the rollback had arrived: " + arrival.evidence);
+      } else {
+        Log(n->name + ": the rollback never reached it before the controller stopped (" + arrival.evidence +
+            "); sending it now");
+        send = true;
+      }
+    }
+    if (send) {
       auto v = s.Ask(sc_.firmware.version_cmd);
       if (v.ok() && v.value() == jn.version_before) {
         SetNode(n->name, NodeState::kRolledBack, "still on " + v.value());
@@ -421,11 +498,7 @@ bool Controller::RollBack(const Wave& wave) {
       }
       auto b = s.Ask(sc_.firmware.boot_id_cmd);
       boot = b.ok() ? b.value() : "";
-      SetNode(n->name, NodeState::kRollbackSent, "to " + jn.version_before);
-      auto r = s.Ask(sc_.firmware.rollback, NodeSession::Retry::kNever);
-      if (!r.ok()) {
-        Log(n->name + ": rollback failed: " + r.status().message());
-        SetNode(n->name, NodeState::kFailed, "rollback command: " + r.status().message());
+      if (!SendRollback(s, *n, jn.version_before)) {
         ok = false;
         return;
       }
@@ -486,7 +559,7 @@ Outcome Controller::WaveStep(const Wave& wave) {
     if (to_flash.empty()) {
       j_.FinishStep(w + ".during", {{"skipped", "flashed before the controller stopped"}});
     } else if (Outcome out = Window(w + ".during", w + "-during", during,
-                                    [&] { Flash(to_flash); }, &samples)) {
+                                    [&] { Flash(to_flash); }, &samples, &wave)) {
       return out;
     }
   }
@@ -524,7 +597,7 @@ Outcome Controller::WaveStep(const Wave& wave) {
   // After: the whole workload again; the judge compares.
   progress_.EnterStage(w, "post-upgrade window");
   std::map<std::string, std::string> after;
-  if (Outcome out = Window(w + ".after", w, sc_.workload, nullptr, &after)) return out;
+  if (Outcome out = Window(w + ".after", w, sc_.workload, nullptr, &after, &wave)) return out;
 
   std::vector<std::string> base_files, cand_files, ctrl_files, errors;
   for (const auto& [node, path] : baseline_) base_files.push_back(path);

@@ -47,6 +47,9 @@ struct FirmwareDriver {
   bool reboots = true;         // the node goes down and comes back with a new boot id
   double reboot_timeout_s = 300;
   double stable_s = 10;        // after activation: up and healthy this long before it counts
+  // After a crash between journaling an upgrade (or rollback) and its acknowledgement, resume
+  // watches the node this long for a sign that the command arrived before sending it again.
+  double resend_after_s = 20;
 };
 
 struct Check {

@@ -138,6 +138,10 @@ const std::vector<FieldDef<FirmwareDriver>>& FirmwareTable() {
        Set(&FirmwareDriver::reboot_timeout_s)},
       {"stable_s", FieldKind::kNumber, "10", "up and healthy this long before it counts", 0,
        86400, Set(&FirmwareDriver::stable_s)},
+      {"resend_after_s", FieldKind::kNumber, "20",
+       "resume only: an upgrade or rollback the controller died sending is sent again when the "
+       "node shows no sign of it (down, new boot id, target version) for this long",
+       1, 3600, Set(&FirmwareDriver::resend_after_s)},
   };
   return t;
 }

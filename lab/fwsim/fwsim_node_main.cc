@@ -1,6 +1,6 @@
 // fwsim-node: the node-side command a simulated node answers over SSH, like a real node's
 // firmware tool:  fwsim-node version | boot-id | status | settings | images |
-// can-rollback IMAGE | flash IMAGE | rollback.  It forwards the request to the node's fwsim through its control socket
+// can-rollback IMAGE | flash IMAGE | rollback | fault sshd-kill|sshd-start (tests).  It forwards the request to the node's fwsim through its control socket
 // ($FWSIM_CONTROL, set by the node's sshd) and prints the answer.
 // Exit codes: 0 done, 1 refused (unknown image, no previous firmware, flash in progress),
 // 2 error (bad usage, node unreachable).

@@ -212,6 +212,27 @@ ControlReply NodeDaemon::Handle(const std::string& request) {
     }
     return {"rollback to " + w[1] + " possible", 0};
   }
+  if (cmd == "fault") {
+    // Fault injection for tests: the node's management dies (sshd and everything its sessions
+    // run are killed, as when the management network or the host's sshd goes) and stays dead,
+    // across flashes too, until `fault sshd-start`. Data and mount are untouched.
+    if (w.size() != 2 || (w[1] != "sshd-kill" && w[1] != "sshd-start")) {
+      return {"usage: fault sshd-kill | fault sshd-start", 2};
+    }
+    std::lock_guard lock(mu_);
+    if (w[1] == "sshd-kill") {
+      sshd_fault_ = true;
+      sshd_.Stop(SshdSupervisor::StopMode::kKillEverything);
+      Log(o_.name, "fault: sshd killed, stays down until 'fault sshd-start'");
+      return {"sshd killed", 0};
+    }
+    sshd_fault_ = false;
+    if (sshd_.running()) return {"sshd already running", 0};
+    if (flashing_) return {"sshd comes back when the flash ends", 0};
+    if (Status s = sshd_.Start(); !s.ok()) return {"sshd start failed: " + s.message(), 1};
+    Log(o_.name, "fault cleared: sshd started");
+    return {"sshd started", 0};
+  }
   if (cmd == "rollback") {
     std::string prev;
     {
@@ -223,7 +244,7 @@ ControlReply NodeDaemon::Handle(const std::string& request) {
   }
   return {"unknown command '" + cmd +
               "' (known: version, boot-id, status, settings, images, can-rollback IMAGE, "
-              "flash IMAGE, rollback)",
+              "flash IMAGE, rollback, fault sshd-kill|sshd-start)",
           2};
 }
 
@@ -330,6 +351,8 @@ void NodeDaemon::FlashSequence(FirmwareProfile target) {
     std::lock_guard lock(mu_);
     if (!target.management_returns) {
       Log(o_.name, "management did not come back (this image bricks it): no sshd");
+    } else if (sshd_fault_) {
+      Log(o_.name, "fault: sshd stays down after the flash");
     } else if (Status s = sshd_.Start(); !s.ok()) {
       Log(o_.name, "sshd restart failed: " + s.message());
     }

@@ -73,6 +73,7 @@ class NodeDaemon {
   SshdSupervisor sshd_;        // GUARDED_BY(mu_)
   std::thread flash_thread_;
   std::atomic<bool> flashing_{false};
+  bool sshd_fault_ = false;  // `fault sshd-kill`: management stays down (guarded by mu_)
   int root_fd_ = -1;
 };
 

@@ -4,6 +4,7 @@
 // nodes untouched.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -164,50 +165,52 @@ TEST_CASE("rollout: a drift check catches a setting the upgrade reset") {
 }
 
 // Where the kill test's controller writes; read by the killer thread.
-std::string g_kill_runs;
-
-TEST_CASE("rollout: SIGKILL of the controller mid-wave, then resume: every wave passes, no node flashed twice") {
-  TestLab lab(3, "127.0.21");
-  // An expired lease of a dead controller on node-3: taken over, not an obstacle.
-  lab.Ssh(3, "echo fwcanary:elsewhere:old-run 1000 > " + lab.NodeDir(3) + "/sys/fwcanary.lock");
-  std::string scn = ShortScenario(lab, "pass", {kPassJudge, kPassTolerances});
-  g_kill_runs = lab.dir + "/runs";
+// `fwcanary run ARGS`, then `fwcanary resume` until the controller exits on its own, with the
+// journal's kill point armed: each process SIGKILLs itself right after committing the first state
+// not killed at before (harness/journal/kill_point.h). Returns the last result; `kills` gets the
+// states killed at, in order.
+CommandResult RunKilledAtEveryState(const TestLab& lab, const std::vector<std::string>& run_args,
+                                    std::vector<std::string>& kills) {
+  const std::string killed = lab.dir + "/killed-states";
   CommandOptions o;
-  o.env = {{"FWCANARY_LAB", lab.dir}};
+  o.env = {{"FWCANARY_LAB", lab.dir}, {"FWCANARY_TEST_KILL_AT_NEW_STATE", killed}};
   o.timeout_s = 600;
-  // Kill -9 as soon as wave 2 has sent its first flash (its line is in run.log).
-  o.after_start = [](int pid) {
-    std::thread([pid] {
-      for (int i = 0; i < 3000; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        std::error_code ec;
-        if (!std::filesystem::exists(g_kill_runs, ec)) continue;
-        for (const auto& e : std::filesystem::directory_iterator(g_kill_runs, ec)) {
-          std::string log = ReadAll(e.path().string() + "/run.log");
-          std::size_t wave2 = log.find("wave2: upgrading");
-          if (wave2 != std::string::npos && log.find(": flashing 1.1", wave2) != std::string::npos) {
-            ::kill(pid, SIGKILL);
-            return;
-          }
-        }
-      }
-    }).detach();
-  };
-  CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", g_kill_runs,
-                                  "--during-s", "5"}, o);
-  INFO(run.err);
-  REQUIRE(run.exit_code != 0);  // killed
-  CHECK(run.err.find("results in") == std::string::npos);
-  std::string dir = OnlyRunDir(g_kill_runs);
-  REQUIRE(!std::filesystem::exists(dir + "/result.json"));
+  std::vector<std::string> argv = {FWCANARY_BIN, "run"};
+  argv.insert(argv.end(), run_args.begin(), run_args.end());
+  CommandResult r = RunCommand(argv, o);
+  // Bounded: a run passes fewer than 200 states; each kill adds exactly one line to `killed`.
+  for (int attempt = 0; attempt < 200 && r.exit_code == SIGKILL; ++attempt) {
+    CHECK(r.err.find("results in") == std::string::npos);
+    r = RunCommand({FWCANARY_BIN, "resume", OnlyRunDir(lab.dir + "/runs")}, o);
+  }
+  std::istringstream in(ReadAll(killed));
+  for (std::string l; std::getline(in, l);) kills.push_back(l);
+  return r;
+}
 
-  o.after_start = nullptr;
-  CommandResult resume = RunCommand({FWCANARY_BIN, "resume", dir}, o);
-  INFO(resume.err);
-  CHECK(resume.exit_code == 0);
-  CHECK(resume.err.find("resuming run") != std::string::npos);
-  CHECK(resume.err.find("not flashing them again") != std::string::npos);
-  for (int n = 1; n <= 3; ++n) {
+TEST_CASE("rollout: SIGKILL of the controller at every journal state in turn, then resume: the same PASS, no node flashed twice") {
+  TestLab lab(2, "127.0.21");
+  // An expired lease of a dead controller on node-2: taken over, not an obstacle.
+  lab.Ssh(2, "echo fwcanary:elsewhere:old-run 1000 > " + lab.NodeDir(2) + "/sys/fwcanary.lock");
+  std::string scn = ShortScenario(lab, "pass", {kPassJudge, kPassTolerances});
+  std::vector<std::string> kills;
+  CommandResult r = RunKilledAtEveryState(lab, {scn, "--image", "1.1", "--runs", lab.dir + "/runs", "--during-s", "5"}, kills);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  // Every kind of state was killed at: steps begun and done, and each node's flash.
+  auto killed_at = [&kills](const std::string& s) {
+    return std::find(kills.begin(), kills.end(), s) != kills.end();
+  };
+  INFO("killed at " << kills.size() << " states");
+  CHECK(killed_at("step:preflight:started"));
+  CHECK(killed_at("step:baseline:started"));
+  CHECK(killed_at("step:baseline:done"));
+  CHECK(killed_at("node:node-1:flash_sent"));
+  CHECK(killed_at("node:node-1:active"));
+  CHECK(killed_at("node:node-2:flash_sent"));
+  CHECK(killed_at("step:wave2.judge:done"));
+  std::string dir = OnlyRunDir(lab.dir + "/runs");
+  for (int n = 1; n <= 2; ++n) {
     INFO("node-" << n);
     CHECK(lab.Ask(n, "fwsim-node version") == "1.1");
     CHECK(StatusField(lab, n, "flashes") == "1");  // never twice
@@ -221,9 +224,132 @@ TEST_CASE("rollout: SIGKILL of the controller mid-wave, then resume: every wave 
   CHECK(result["waves"][0]["verdict"] == "PASS");
   CHECK(result["waves"][1]["verdict"] == "PASS");
   // A finished run is not run again.
+  CommandOptions o;
+  o.env = {{"FWCANARY_LAB", lab.dir}};
   CommandResult again = RunCommand({FWCANARY_BIN, "resume", dir}, o);
   CHECK(again.exit_code == 0);
   CHECK(again.err.find("already finished") != std::string::npos);
+}
+
+TEST_CASE("rollout: SIGKILL of the controller at every journal state of a failed, rolled-back wave, then resume: the same FAIL, flashed once and rolled back once") {
+  TestLab lab(2, "127.0.28");
+  // The wrong-version image fails the canary at activation, without judging: the run reaches
+  // failed, rollback_sent, rollback_acked and rolled_back quickly.
+  std::string scn = ShortScenario(lab, "wrong", {{"reboot_timeout_s: 60", "reboot_timeout_s: 20"},
+                                                 {"{name: steady, duration_s: 15}", "{name: steady, duration_s: 4}"},
+                                                 {"{name: surge, duration_s: 8, multiplier: 3}", "{name: surge, duration_s: 2, multiplier: 3}"}});
+  std::vector<std::string> kills;
+  CommandResult r = RunKilledAtEveryState(
+      lab, {scn, "--image", "2.0-wrong-version", "--runs", lab.dir + "/runs", "--during-s", "5"}, kills);
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  auto killed_at = [&kills](const std::string& s) {
+    return std::find(kills.begin(), kills.end(), s) != kills.end();
+  };
+  INFO("killed at " << kills.size() << " states");
+  CHECK(killed_at("node:node-1:failed"));
+  CHECK(killed_at("node:node-1:rollback_sent"));
+  CHECK(killed_at("node:node-1:rollback_acked"));
+  CHECK(killed_at("node:node-1:rolled_back"));
+  CHECK(killed_at("step:wave1.rollback:done"));
+  CHECK(lab.Ask(1, "fwsim-node version") == "1.0");
+  CHECK(StatusField(lab, 1, "flashes") == "2");  // the upgrade and the rollback, each once
+  CHECK(StatusField(lab, 2, "flashes") == "0");
+  nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(lab.dir + "/runs") + "/report.json"));
+  CHECK(report["run"]["exit_code"] == 1);
+  CHECK(report["waves"][0]["rolled_back"] == true);
+}
+
+// The fault a test injects while the controller runs: when `trigger` appears in run.log,
+// `labctl fault <node> sshd-kill` (the node's management dies: sshd, its sessions and the agent
+// they run; it stays down across flashes).
+struct SshdFault {
+  const TestLab* lab = nullptr;
+  std::string trigger;
+  int node = 0;
+  bool fired = false;
+};
+SshdFault g_fault;
+
+void InjectSshdFault(int) {
+  std::thread([] {
+    for (int i = 0; i < 3000 && !g_fault.fired; ++i) {  // 300 s at most
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::error_code ec;
+      if (!std::filesystem::exists(g_fault.lab->dir + "/runs", ec)) continue;
+      for (const auto& e : std::filesystem::directory_iterator(g_fault.lab->dir + "/runs", ec)) {
+        if (ReadAll(e.path().string() + "/run.log").find(g_fault.trigger) == std::string::npos) continue;
+        g_fault.lab->Labctl({"fault", std::to_string(g_fault.node), "sshd-kill"});
+        g_fault.fired = true;
+      }
+    }
+  }).detach();
+}
+
+// A short rollout of `image` on `lab` (4 s steady, 2 s surge, 5 s drain) with node `node`'s sshd
+// killed when `trigger` is logged.
+CommandResult RunWithSshdKilled(const TestLab& lab, const std::string& image, const std::string& trigger, int node) {
+  std::string scn = ShortScenario(lab, "fault", {{"reboot_timeout_s: 60", "reboot_timeout_s: 15"},
+                                                 {"{name: steady, duration_s: 15}", "{name: steady, duration_s: 4}"},
+                                                 {"{name: surge, duration_s: 8, multiplier: 3}", "{name: surge, duration_s: 2, multiplier: 3}"}});
+  g_fault = SshdFault{&lab, trigger, node, false};
+  CommandOptions o;
+  o.env = {{"FWCANARY_LAB", lab.dir}};
+  o.timeout_s = 600;
+  o.after_start = InjectSshdFault;
+  CommandResult r = RunCommand({FWCANARY_BIN, "run", scn, "--image", image, "--runs", lab.dir + "/runs", "--during-s", "5"}, o);
+  CHECK(g_fault.fired);
+  return r;
+}
+
+TEST_CASE("rollout: a node's sshd killed mid-baseline: the node is marked, nothing is flashed, exit 2") {
+  TestLab lab(2, "127.0.29");
+  CommandResult r = RunWithSshdKilled(lab, "1.1", "baseline: agents started", 2);
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("ERROR: baseline: node-2: ") != std::string::npos);
+  CHECK(r.err.find("wave1") == std::string::npos);  // halted before any flash
+  CHECK(StatusField(lab, 1, "flashes") == "0");
+  nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(lab.dir + "/runs") + "/report.json"));
+  CHECK(report["run"]["exit_code"] == 2);
+  CHECK(report["run"]["reason"].get<std::string>().find("baseline: node-2: ") == 0);
+  CHECK(report["nodes"][1]["name"] == "node-2");
+  CHECK(report["nodes"][1]["state"] == "failed");
+}
+
+TEST_CASE("rollout: a control node's sshd killed mid-post-upgrade load: the unmeasured canary is rolled back, exit 2") {
+  TestLab lab(2, "127.0.30");
+  CommandResult r = RunWithSshdKilled(lab, "1.1", "wave1: agents started", 2);
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("wave1: node-2: ") != std::string::npos);
+  CHECK(r.err.find("the wave was rolled back (its firmware could not be measured)") != std::string::npos);
+  CHECK(lab.Ask(1, "fwsim-node version") == "1.0");
+  CHECK(StatusField(lab, 1, "flashes") == "2");  // the upgrade and the rollback
+  nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(lab.dir + "/runs") + "/report.json"));
+  CHECK(report["run"]["exit_code"] == 2);
+  CHECK(report["nodes"][0]["state"] == "rolled_back");
+  CHECK(report["nodes"][1]["state"] == "failed");
+}
+
+TEST_CASE("rollout: the canary's sshd killed mid-flash: marked failed, halted, the rollback reported incomplete, exit 2") {
+  TestLab lab(2, "127.0.31");
+  CommandResult r = RunWithSshdKilled(lab, "1.1", "node-1: flashing", 1);
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  // node-1 is also a client: its agent dies with its sshd, so the window fails; the rollback
+  // first waits (reboot_timeout_s) for the flash in flight, then cannot reach the node.
+  CHECK(r.err.find("ERROR: wave1-during: node-1: ") != std::string::npos);
+  CHECK(r.err.find("the wave's rollback did not complete") != std::string::npos);
+  CHECK(r.err.find("wave2") == std::string::npos);
+  CHECK(StatusField(lab, 2, "flashes") == "0");
+  nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(lab.dir + "/runs") + "/report.json"));
+  CHECK(report["run"]["exit_code"] == 2);
+  CHECK(report["run"]["reason"].get<std::string>().find("the wave's rollback did not complete") != std::string::npos);
+  CHECK(report["nodes"][0]["state"] == "failed");
+  // The operator is told where the node was left: it did flash (1.1) before it went dark.
+  lab.Labctl({"fault", "1", "sshd-start"});
+  CHECK(lab.Ask(1, "fwsim-node version") == "1.1");
 }
 
 TEST_CASE("rollout: a node whose sshd never comes back is marked failed and the rollout halts") {

@@ -1,0 +1,36 @@
+#include "harness/journal/kill_point.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <set>
+
+namespace fwcanary::journal {
+
+void KillPointAfterCommit(const std::string& kind, const std::string& subject, const std::string& state) {
+  const char* file = std::getenv("FWCANARY_TEST_KILL_AT_NEW_STATE");
+  if (file == nullptr || *file == '\0' || kind == "note") return;
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  const std::string line = kind + ":" + subject + ":" + state;
+  std::set<std::string> seen;
+  {
+    std::ifstream in(file);
+    for (std::string l; std::getline(in, l);) seen.insert(l);
+  }
+  if (seen.count(line) != 0) return;
+  // Durable before dying, so the next resume passes this state and dies at the next one.
+  int fd = ::open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  std::string text = line + "\n";
+  bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::fsync(fd);
+  ::close(fd);
+  if (written) ::kill(::getpid(), SIGKILL);
+}
+
+}  // namespace fwcanary::journal
