@@ -351,10 +351,17 @@ bool MailRun::RunPhase(std::size_t index) {
 bool MailRun::StopWorkers() {
   // Let queued work finish, bounded by final_timeout_s; then abandon what has not started.
   auto deadline = Clock::now() + FromSeconds(spec_.final_timeout_s);
+  auto shown = Clock::now();
   while (Clock::now() < deadline && !stop_.load()) {
     {
       std::lock_guard<std::mutex> l(qmu_);
       if (queue_.empty() && busy_workers_.load() == 0) break;
+      // No records now: the progress line is what tells a controller this agent is alive.
+      if (Clock::now() - shown > std::chrono::seconds(1)) {
+        shown = Clock::now();
+        progress_.Update("finishing: " + std::to_string(queue_.size()) + " queued, " +
+                         std::to_string(busy_workers_.load()) + " in flight");
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -381,6 +388,7 @@ void MailRun::FinalSweep(SummaryRecord& sum) {
   std::vector<StoredMessage> all = store_.Snapshot(true);
   progress_.Log("verifying " + std::to_string(all.size()) + " stored messages");
   std::size_t done = 0;
+  auto shown = Clock::now();
   for (const StoredMessage& m : all) {
     Status s = ops_.Verify(m);
     if (s.ok()) {
@@ -392,7 +400,10 @@ void MailRun::FinalSweep(SummaryRecord& sum) {
     } else {
       progress_.Log("verify: " + s.message());
     }
-    if (++done % 1000 == 0) {
+    // Time-based, so a controller hears from the agent however slow each read is.
+    ++done;
+    if (Clock::now() - shown > std::chrono::seconds(1)) {
+      shown = Clock::now();
       progress_.Update("verified " + std::to_string(done) + "/" + std::to_string(all.size()));
     }
   }

@@ -1,5 +1,6 @@
 #include "harness/rollout/agent_window.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <mutex>
@@ -25,6 +26,10 @@ WindowResult RunAgentWindow(const scenario::Scenario& sc,
   std::mutex mu;
   const std::string spec_text = spec.ToJson().dump();
   const double timeout = spec.MaxDurationSeconds() + spec.final_timeout_s + 120;
+  // The agent prints a record every interval and a progress line at least every 10 s while it
+  // finishes (agents/README.md): silence much longer than that is a hang, found long before
+  // the deadline.
+  const double silence = std::max(sc.ssh.silence_s, 3 * spec.interval_s);
   std::vector<std::thread> threads;
   for (const auto* node : clients) {
     std::string path = SamplesPath(run_dir, window, node->name);
@@ -43,20 +48,24 @@ WindowResult RunAgentWindow(const scenario::Scenario& sc,
         out << line << "\n";
         out.flush();
         return !keep_going || keep_going();
-      });
+      }, silence);
       std::string error;
       if (keep_going && !keep_going()) {
         // Stopped on purpose: not an error of the node.
       } else if (!r.ok()) {
         error = r.status().message();
+      } else if (r->silent) {
+        error = "the agent printed nothing for " + std::to_string(static_cast<int>(silence)) +
+                " s (hung, or its storage is): abandoned";
       } else if (r->timed_out) {
         error = "the agent did not finish within " + std::to_string(static_cast<int>(timeout)) + " s";
       } else if (r->exit_code == 2 || !r->signal.empty()) {
         std::string err = r->err;
         while (!err.empty() && err.back() == '\n') err.pop_back();
         std::size_t last = err.find_last_of('\n');
-        error = "the agent failed (exit " + std::to_string(r->exit_code) + r->signal + "): " +
-                (last == std::string::npos ? err : err.substr(last + 1));
+        error = (r->signal.empty() ? "the agent failed (exit " + std::to_string(r->exit_code) + ")"
+                                   : "the agent was killed by SIG" + r->signal) +
+                (err.empty() ? "" : ": " + (last == std::string::npos ? err : err.substr(last + 1)));
       }
       // Exit 1 (a message lost or corrupt) is not a harness error: the judge FAILs on it.
       std::lock_guard lock(mu);

@@ -40,9 +40,9 @@ Status NodeSession::Ensure() {
 
 Result<transport::ExecResult> NodeSession::Run(
     const std::string& command, double timeout_s, const std::string& stdin_text,
-    const std::function<bool(const std::string&)>& on_line) {
+    const std::function<bool(const std::string&)>& on_line, double silence_s) {
   if (Status s = Ensure(); !s.ok()) return Named(s);
-  auto r = t_->Exec(command, timeout_s, stdin_text, on_line);
+  auto r = t_->Exec(command, timeout_s, stdin_text, on_line, silence_s);
   if (!r.ok()) {
     Drop();  // the connection is gone: reconnect next time
     return Named(r.status());

@@ -22,7 +22,8 @@ class NodeSession {
   // result, not an error.
   Result<transport::ExecResult> Run(const std::string& command, double timeout_s,
                                     const std::string& stdin_text = "",
-                                    const std::function<bool(const std::string&)>& on_line = {});
+                                    const std::function<bool(const std::string&)>& on_line = {},
+                                    double silence_s = 0);
   // Whether a call that could not reach the node is tried again. Transient failures
   // (Unavailable, Timeout: the connection dropped or could not be made) are retried with
   // backoff (1 s, 2 s) for commands that may run twice; a Refused (host key) never is, and

@@ -24,6 +24,7 @@ struct SshSettings {
   double connect_timeout_s = 10;
   double command_timeout_s = 60;
   double upload_timeout_s = 120;  // the agent binary's SFTP upload, per node
+  double silence_s = 60;          // an agent printing nothing this long is hung: abandoned
   double keepalive_s = 15;
   int concurrency = 32;        // nodes worked on at once
 };

@@ -99,6 +99,10 @@ const std::vector<FieldDef<SshSettings>>& SshTable() {
        Set(&SshSettings::command_timeout_s)},
       {"upload_timeout_s", FieldKind::kNumber, "120", "the agent's upload to a node", 1, 86400,
        Set(&SshSettings::upload_timeout_s)},
+      {"silence_s", FieldKind::kNumber, "60",
+       "an agent that prints nothing (no record, no progress line) this long is hung: the "
+       "controller abandons it and fails the window (at least 3 record intervals)",
+       5, 86400, Set(&SshSettings::silence_s)},
       {"keepalive_s", FieldKind::kNumber, "15", "keepalive interval", 1, 3600,
        Set(&SshSettings::keepalive_s)},
       {"concurrency", FieldKind::kInteger, "32", "nodes worked on at once", 1, 1024,

@@ -18,7 +18,8 @@ namespace bp = boost::process;
 
 Result<ExecResult> LocalTransport::Exec(const std::string& command, double timeout_s,
                                         const std::string& stdin_text,
-                                        const std::function<bool(const std::string&)>& on_line) {
+                                        const std::function<bool(const std::string&)>& on_line,
+                                        double silence_s) {
   auto start = std::chrono::steady_clock::now();
   ExecResult res;
   try {
@@ -32,16 +33,27 @@ Result<ExecResult> LocalTransport::Exec(const std::string& command, double timeo
     in << stdin_text;
     in.flush();
     in.pipe().close();
-    auto err_text = std::async(std::launch::async, [&err] {
-      std::ostringstream ss;
-      ss << err.rdbuf();
-      return ss.str();
+    using Clock = std::chrono::steady_clock;
+    // Time of the last output (stdout or stderr line), for the silence watchdog.
+    std::atomic<Clock::rep> last_output{start.time_since_epoch().count()};
+    auto heard = [&last_output] { last_output = Clock::now().time_since_epoch().count(); };
+    auto err_text = std::async(std::launch::async, [&err, &heard] {
+      std::string text;
+      for (std::string l; std::getline(err, l);) {
+        text += l + "\n";
+        heard();
+      }
+      return text;
     });
-    std::atomic<bool> done{false}, killed{false};
+    std::atomic<bool> done{false}, killed{false}, silent{false};
     std::thread watchdog([&] {
-      auto deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                  std::chrono::duration<double>(timeout_s));
-      while (!done && std::chrono::steady_clock::now() < deadline) {
+      auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
+      auto quiet = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(silence_s));
+      while (!done && Clock::now() < deadline) {
+        if (silence_s > 0 && Clock::now() - Clock::time_point(Clock::duration(last_output.load())) > quiet) {
+          silent = true;
+          break;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
       if (!done) {
@@ -53,6 +65,7 @@ Result<ExecResult> LocalTransport::Exec(const std::string& command, double timeo
     std::string line;
     bool stop = false;
     while (std::getline(out, line)) {
+      heard();
       res.out += line + "\n";
       if (on_line && !stop && !on_line(line)) {
         stop = true;
@@ -67,6 +80,7 @@ Result<ExecResult> LocalTransport::Exec(const std::string& command, double timeo
     int native = child.native_exit_code();
     if (killed) {
       res.timed_out = true;
+      res.silent = silent;
     } else if (WIFSIGNALED(native)) {
       res.signal = std::to_string(WTERMSIG(native));
     } else {

@@ -269,7 +269,8 @@ Result<std::unique_ptr<SshTransport>> SshTransport::Connect(const SshOptions& o)
 
 Result<ExecResult> SshTransport::Exec(const std::string& command, double timeout_s,
                                       const std::string& stdin_text,
-                                      const std::function<bool(const std::string&)>& on_line) {
+                                      const std::function<bool(const std::string&)>& on_line,
+                                      double silence_s) {
   Impl& m = *impl_;
   auto start = Clock::now();
   auto deadline = After(timeout_s);
@@ -295,6 +296,7 @@ Result<ExecResult> SshTransport::Exec(const std::string& command, double timeout
   bool eof_sent = false, stop = false;
   std::string line;
   char buf[16384];
+  auto last_output = Clock::now();
   while (true) {
     bool progress = false;
     if (!eof_sent) {
@@ -334,8 +336,15 @@ Result<ExecResult> SshTransport::Exec(const std::string& command, double timeout
     }
     if (stop) break;
     if (libssh2_channel_eof(ch) && n <= 0 && e <= 0) break;
-    if (!progress && !m.Wait(deadline)) {
+    if (n > 0 || e > 0) last_output = Clock::now();
+    auto until = deadline;
+    if (silence_s > 0) {
+      until = std::min(until, last_output + std::chrono::duration_cast<Clock::duration>(
+                                                std::chrono::duration<double>(silence_s)));
+    }
+    if (!progress && !m.Wait(until)) {
       res.timed_out = true;
+      res.silent = Clock::now() < deadline;
       break;
     }
   }

@@ -46,7 +46,7 @@ class SshTransport : public Transport {
 
   Result<ExecResult> Exec(const std::string& command, double timeout_s,
                           const std::string& stdin_text = "",
-                          const std::function<bool(const std::string&)>& on_line = {}) override;
+                          const std::function<bool(const std::string&)>& on_line = {}, double silence_s = 0) override;
   Status Put(const std::string& local_path, const std::string& remote_path, int mode,
              double timeout_s) override;
   std::string Describe() const override;

@@ -23,6 +23,7 @@ struct ExecResult {
   std::string signal;       // the signal that killed it ("KILL"), if any
   std::string out, err;
   bool timed_out = false;   // the deadline passed; the command was abandoned (channel closed)
+  bool silent = false;      // abandoned (timed_out too) after silence_s without any output
   double seconds = 0;
 };
 
@@ -33,10 +34,13 @@ class Transport {
   // Runs `command` (a complete shell command line: values must already be shell-quoted)
   // feeding `stdin_text`, and collects stdout and stderr (read together, so neither can stall
   // the other). `on_line`, if set, receives each stdout line as it arrives (streamed exec); it
-  // returns false to stop reading (the command is then abandoned like a timeout).
+  // returns false to stop reading (the command is then abandoned like a timeout). `silence_s`
+  // > 0: a command that prints nothing (stdout or stderr) for that long is abandoned as hung,
+  // long before its deadline.
   virtual Result<ExecResult> Exec(const std::string& command, double timeout_s,
                                   const std::string& stdin_text = "",
-                                  const std::function<bool(const std::string&)>& on_line = {}) = 0;
+                                  const std::function<bool(const std::string&)>& on_line = {},
+                                  double silence_s = 0) = 0;
 
   // Copies a local file to `remote_path` (through a temporary name, then renamed, so a reader
   // never sees half a file) with `mode`.

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -260,46 +261,62 @@ TEST_CASE("rollout: SIGKILL of the controller at every journal state of a failed
   CHECK(report["waves"][0]["rolled_back"] == true);
 }
 
-// The fault a test injects while the controller runs: when `trigger` appears in run.log,
-// `labctl fault <node> sshd-kill` (the node's management dies: sshd, its sessions and the agent
-// they run; it stays down across flashes).
-struct SshdFault {
-  const TestLab* lab = nullptr;
-  std::string trigger;
-  int node = 0;
-  bool fired = false;
+// The fault a test injects while the controller runs: when `trigger` appears in run.log, the
+// command `action` runs (e.g. `labctl fault 2 sshd-kill`: the node's management dies, sshd,
+// its sessions and the agent they run, and stays down across flashes).
+struct LoggedFault {
+  std::string runs, trigger;
+  std::vector<std::string> action;
+  CommandOptions action_options;
+  std::atomic<bool> fired{false};
 };
-SshdFault g_fault;
+LoggedFault g_fault;
 
-void InjectSshdFault(int) {
+void InjectFaultWhenLogged(int) {
   std::thread([] {
     for (int i = 0; i < 3000 && !g_fault.fired; ++i) {  // 300 s at most
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       std::error_code ec;
-      if (!std::filesystem::exists(g_fault.lab->dir + "/runs", ec)) continue;
-      for (const auto& e : std::filesystem::directory_iterator(g_fault.lab->dir + "/runs", ec)) {
+      if (!std::filesystem::exists(g_fault.runs, ec)) continue;
+      for (const auto& e : std::filesystem::directory_iterator(g_fault.runs, ec)) {
         if (ReadAll(e.path().string() + "/run.log").find(g_fault.trigger) == std::string::npos) continue;
-        g_fault.lab->Labctl({"fault", std::to_string(g_fault.node), "sshd-kill"});
+        RunCommand(g_fault.action, g_fault.action_options);
         g_fault.fired = true;
       }
     }
   }).detach();
 }
 
-// A short rollout of `image` on `lab` (4 s steady, 2 s surge, 5 s drain) with node `node`'s sshd
-// killed when `trigger` is logged.
-CommandResult RunWithSshdKilled(const TestLab& lab, const std::string& image, const std::string& trigger, int node) {
-  std::string scn = ShortScenario(lab, "fault", {{"reboot_timeout_s: 60", "reboot_timeout_s: 15"},
-                                                 {"{name: steady, duration_s: 15}", "{name: steady, duration_s: 4}"},
-                                                 {"{name: surge, duration_s: 8, multiplier: 3}", "{name: surge, duration_s: 2, multiplier: 3}"}});
-  g_fault = SshdFault{&lab, trigger, node, false};
+// A short rollout of `image` on `lab` (4 s steady, 2 s surge, 5 s drain, scenario `edits` on
+// top) with `action` run when `trigger` is logged.
+CommandResult RunWithFault(const TestLab& lab, const std::string& image, const std::string& trigger,
+                           const std::vector<std::string>& action,
+                           std::vector<std::pair<std::string, std::string>> edits = {}) {
+  edits.insert(edits.begin(), {{"reboot_timeout_s: 60", "reboot_timeout_s: 15"},
+                               {"{name: steady, duration_s: 15}", "{name: steady, duration_s: 4}"},
+                               {"{name: surge, duration_s: 8, multiplier: 3}", "{name: surge, duration_s: 2, multiplier: 3}"}});
+  static int runs = 0;
+  std::string name = "fault" + std::to_string(++runs);
+  std::string scn = ShortScenario(lab, name, edits);
+  g_fault.runs = lab.dir + "/runs-" + name;
+  g_fault.trigger = trigger;
+  g_fault.action = action;
+  g_fault.action_options.env = {{"FWCANARY_LAB", lab.dir}};
+  g_fault.fired = false;
   CommandOptions o;
   o.env = {{"FWCANARY_LAB", lab.dir}};
   o.timeout_s = 600;
-  o.after_start = InjectSshdFault;
-  CommandResult r = RunCommand({FWCANARY_BIN, "run", scn, "--image", image, "--runs", lab.dir + "/runs", "--during-s", "5"}, o);
+  o.after_start = InjectFaultWhenLogged;
+  CommandResult r = RunCommand({FWCANARY_BIN, "run", scn, "--image", image, "--runs", g_fault.runs, "--during-s", "5"}, o);
+  // A run that fails at once may end before the watcher's next look at run.log.
+  for (int i = 0; i < 50 && !g_fault.fired; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  INFO("fault after '" << trigger << "' in " << g_fault.runs << ":\n" << r.err);
   CHECK(g_fault.fired);
   return r;
+}
+
+CommandResult RunWithSshdKilled(const TestLab& lab, const std::string& image, const std::string& trigger, int node) {
+  return RunWithFault(lab, image, trigger, {FWCANARY_LABCTL, "fault", std::to_string(node), "sshd-kill"});
 }
 
 TEST_CASE("rollout: a node's sshd killed mid-baseline: the node is marked, nothing is flashed, exit 2") {
@@ -310,7 +327,7 @@ TEST_CASE("rollout: a node's sshd killed mid-baseline: the node is marked, nothi
   CHECK(r.err.find("ERROR: baseline: node-2: ") != std::string::npos);
   CHECK(r.err.find("wave1") == std::string::npos);  // halted before any flash
   CHECK(StatusField(lab, 1, "flashes") == "0");
-  nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(lab.dir + "/runs") + "/report.json"));
+  nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(g_fault.runs) + "/report.json"));
   CHECK(report["run"]["exit_code"] == 2);
   CHECK(report["run"]["reason"].get<std::string>().find("baseline: node-2: ") == 0);
   CHECK(report["nodes"][1]["name"] == "node-2");
@@ -326,7 +343,7 @@ TEST_CASE("rollout: a control node's sshd killed mid-post-upgrade load: the unme
   CHECK(r.err.find("the wave was rolled back (its firmware could not be measured)") != std::string::npos);
   CHECK(lab.Ask(1, "fwsim-node version") == "1.0");
   CHECK(StatusField(lab, 1, "flashes") == "2");  // the upgrade and the rollback
-  nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(lab.dir + "/runs") + "/report.json"));
+  nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(g_fault.runs) + "/report.json"));
   CHECK(report["run"]["exit_code"] == 2);
   CHECK(report["nodes"][0]["state"] == "rolled_back");
   CHECK(report["nodes"][1]["state"] == "failed");
@@ -343,13 +360,57 @@ TEST_CASE("rollout: the canary's sshd killed mid-flash: marked failed, halted, t
   CHECK(r.err.find("the wave's rollback did not complete") != std::string::npos);
   CHECK(r.err.find("wave2") == std::string::npos);
   CHECK(StatusField(lab, 2, "flashes") == "0");
-  nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(lab.dir + "/runs") + "/report.json"));
+  nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(g_fault.runs) + "/report.json"));
   CHECK(report["run"]["exit_code"] == 2);
   CHECK(report["run"]["reason"].get<std::string>().find("the wave's rollback did not complete") != std::string::npos);
   CHECK(report["nodes"][0]["state"] == "failed");
   // The operator is told where the node was left: it did flash (1.1) before it went dark.
   lab.Labctl({"fault", "1", "sshd-start"});
   CHECK(lab.Ask(1, "fwsim-node version") == "1.1");
+}
+
+TEST_CASE("rollout: an agent killed, an agent that hangs and an fio that fails: the window fails on that node, nothing is flashed, exit 2") {
+  TestLab lab(2, "127.0.32");
+  // A pattern that matches node-2's agent but not the `sh -c` that runs pkill with it.
+  const std::string agent = lab.NodeDir(2) + "/sys/fwcanary-agen[t]";
+  auto check_report = [](const std::string& runs, const std::string& reason) {
+    nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(runs) + "/report.json"));
+    CHECK(report["run"]["exit_code"] == 2);
+    CHECK(report["run"]["reason"].get<std::string>().find(reason) != std::string::npos);
+    CHECK(report["nodes"][1]["state"] == "failed");
+  };
+  {
+    // "agents started" is logged as their sessions open: give the agents 2 s to be running.
+    CommandResult r = RunWithFault(lab, "1.1", "baseline: agents started",
+                                   {"sh", "-c", "sleep 2; pkill -KILL -f '" + agent + "'"});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("ERROR: baseline: node-2: the agent was killed by SIGKILL") != std::string::npos);
+    check_report(g_fault.runs, "baseline: node-2: the agent was killed by SIGKILL");
+  }
+  {
+    // SIGSTOP: the agent neither exits nor prints; ssh.silence_s (10 s here) finds it long
+    // before the window's deadline.
+    CommandResult r = RunWithFault(lab, "1.1", "baseline: agents started",
+                                   {"sh", "-c", "sleep 2; pkill -STOP -f '" + agent + "'"},
+                                   {{"  concurrency: 8\n", "  concurrency: 8\n  silence_s: 10\n"}});
+    RunCommand({"pkill", "-CONT", "-f", agent});  // let it see its closed pipe and clean up
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("ERROR: baseline: node-2: the agent printed nothing for 10 s (hung, or its storage is): abandoned") !=
+          std::string::npos);
+    check_report(g_fault.runs, "the agent printed nothing for 10 s");
+  }
+  {
+    // An fio that exits non-zero as soon as it starts (every node: the workload is shared).
+    CommandResult r = RunWithFault(lab, "1.1", "baseline: agents started", {"true"},
+                                   {{"  engine: mail\n", "  engine: fio\n  fio: {binary: /bin/false}\n"}});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("fio exited with status 1") != std::string::npos);
+  }
+  CHECK(StatusField(lab, 1, "flashes") == "0");
+  CHECK(StatusField(lab, 2, "flashes") == "0");
 }
 
 TEST_CASE("rollout: a node whose sshd never comes back is marked failed and the rollout halts") {

@@ -60,6 +60,21 @@ TEST_CASE("ssh transport: commands, silence, timeouts, big output, streaming and
   REQUIRE(r.ok());
   CHECK(r->out == "still-usable\n");
 
+  // Silence: a command that prints for a while, then nothing, is abandoned after silence_s (not
+  // at its deadline); one that keeps printing (here on stderr, like an agent's progress) is not.
+  t0 = std::chrono::steady_clock::now();
+  r = ssh.Exec("echo a; sleep 1; echo b >&2; sleep 60", 30, "", {}, 2);
+  REQUIRE(r.ok());
+  CHECK(r->timed_out);
+  CHECK(r->silent);
+  CHECK(r->out == "a\n");
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+  r = ssh.Exec("for i in 1 2 3 4; do echo tick >&2; sleep 1; done", 30, "", {}, 2.5);
+  REQUIRE(r.ok());
+  CHECK(!r->timed_out);
+  CHECK(!r->silent);
+  CHECK(r->exit_code == 0);
+
   // 2 MB on stdout and 1 MB on stderr at once: neither stream may stall the other.
   r = ssh.Exec("head -c 1000000 /dev/zero | tr '\\0' b >&2 & head -c 2000000 /dev/zero | tr '\\0' a; wait", 30);
   REQUIRE(r.ok());
@@ -96,7 +111,7 @@ TEST_CASE("ssh transport: commands, silence, timeouts, big output, streaming and
   CHECK(!std::filesystem::exists(dest + ".fwcanary-upload"));
 }
 
-TEST_CASE("ssh transport: unknown and changed host keys are refused; accept-new records") {
+TEST_CASE("ssh transport: unknown and changed host keys are refused, accept-new records") {
   TestLab lab(2, "127.0.17");
   SshOptions o = Options(lab, 1);
   o.known_hosts = lab.dir + "/empty_known_hosts";
@@ -144,8 +159,17 @@ TEST_CASE("local transport: the same contract without SSH") {
   r = local.Exec("sleep 30", 0.5);
   REQUIRE(r.ok());
   CHECK(r->timed_out);
+  CHECK(!r->silent);
   r = local.Exec("cat", 10, "x\n");
   CHECK(r->out == "x\n");
+  r = local.Exec("echo a; sleep 1; echo b >&2; sleep 60", 30, "", {}, 2);
+  REQUIRE(r.ok());
+  CHECK(r->timed_out);
+  CHECK(r->silent);
+  r = local.Exec("for i in 1 2 3 4; do echo tick >&2; sleep 1; done", 30, "", {}, 2.5);
+  REQUIRE(r.ok());
+  CHECK(!r->silent);
+  CHECK(r->exit_code == 0);
 }
 
 }  // namespace

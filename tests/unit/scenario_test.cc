@@ -223,7 +223,7 @@ TEST_CASE("scenario: the NVMe driver confirms activation without a reboot") {
   CHECK(text.find("*[Rr]eset*)") != std::string::npos);  // reset pending is not a failure
 }
 
-TEST_CASE("scenario: client-only nodes get no firmware commands; checks run where `on` says") {
+TEST_CASE("scenario: client-only nodes get no firmware commands, checks run where `on` says") {
   auto sc = LoadScenario(FWCANARY_SCENARIOS "/array-vendor-cli.yaml");
   REQUIRE(sc.ok());
   const Node* mx = sc->inventory.Find("mx-w1");
