@@ -413,6 +413,50 @@ TEST_CASE("rollout: an agent killed, an agent that hangs and an fio that fails: 
   CHECK(StatusField(lab, 2, "flashes") == "0");
 }
 
+TEST_CASE("rollout: the incident in small: space-hungry firmware fills the canary's storage, deliveries fail, no accepted message is lost, FAIL and rolled back") {
+  // 4 MiB nodes: the short window peaks at ~2.4 MB on 1.0 and would need ~6 MB on
+  // 2.0-space-amp (2x the bytes + 16 KiB per file). queue_minfree 0: no 452 refusals first, the
+  // storage itself runs out.
+  TestLab lab(2, "127.0.33", "--capacity 4194304");
+  std::string scn = ShortScenario(lab, "full", {{"{name: steady, duration_s: 15}", "{name: steady, duration_s: 4}"},
+                                                {"{name: surge, duration_s: 8, multiplier: 3}", "{name: surge, duration_s: 2, multiplier: 3}"},
+                                                {"  users: 50\n", "  users: 50\n  queue_minfree_bytes: 0\n"}});
+  CommandOptions o;
+  o.env = {{"FWCANARY_LAB", lab.dir}};
+  o.timeout_s = 600;
+  CommandResult r = RunCommand({FWCANARY_BIN, "run", scn, "--image", "2.0-space-amp", "--runs", lab.dir + "/runs", "--during-s", "5"}, o);
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("deliver error_rate") != std::string::npos);
+  CHECK(lab.Ask(1, "fwsim-node version") == "1.0");
+  std::string dir = OnlyRunDir(lab.dir + "/runs");
+  // The canary's agent: deliveries failed (counted per operation), it finished normally, and
+  // every message it accepted was read back intact at the end.
+  nlohmann::json summary, base_summary;
+  std::istringstream canary(ReadAll(dir + "/samples/wave1-node-1.jsonl"));
+  for (std::string l; std::getline(canary, l);) {
+    auto j = nlohmann::json::parse(l);
+    if (j["type"] == "summary") summary = j;
+  }
+  std::istringstream base(ReadAll(dir + "/samples/baseline-node-1.jsonl"));
+  for (std::string l; std::getline(base, l);) {
+    auto j = nlohmann::json::parse(l);
+    if (j["type"] == "summary") base_summary = j;
+  }
+  REQUIRE(summary.is_object());
+  CHECK(summary["status"] == "ok");
+  CHECK(summary["ops"]["deliver"]["errors"].get<int>() > 0);
+  CHECK(summary["lost"].empty());
+  CHECK(summary["corrupt"].empty());
+  CHECK(summary["integrity_failures"] == 0);
+  CHECK(summary["messages_verified"] == summary["messages_written"]);
+  CHECK(base_summary["ops"]["deliver"]["errors"] == 0);  // 1.0 fits
+  // The controller recorded it: the judged verdict names the errors.
+  nlohmann::json report = nlohmann::json::parse(ReadAll(dir + "/report.json"));
+  CHECK(report["run"]["exit_code"] == 1);
+  CHECK(report.dump().find("deliver error_rate") != std::string::npos);
+}
+
 TEST_CASE("rollout: a node whose sshd never comes back is marked failed and the rollout halts") {
   TestLab lab(2, "127.0.22");
   std::string scn = ShortScenario(lab, "brick", {{"reboot_timeout_s: 60", "reboot_timeout_s: 15"}});

@@ -1,5 +1,7 @@
 #include "tests/integration/test_lab.h"
 
+#include <sstream>
+
 #include <unistd.h>
 
 #include <chrono>
@@ -14,7 +16,8 @@ TestLab::TestLab(int nodes, const std::string& lab_net, const std::string& extra
   REQUIRE(::geteuid() == 0);  // the lab needs root: FUSE allow_other, sshd on port 22
   dir = "/var/tmp/fwcanary-test-lab-" + net + "-" + std::to_string(::getpid());
   std::vector<std::string> args = {"up", std::to_string(nodes), "--net", net};
-  if (!extra_up_args.empty()) args.push_back(extra_up_args);
+  std::istringstream extra(extra_up_args);  // words: "--capacity 4194304"
+  for (std::string w; extra >> w;) args.push_back(w);
   CommandResult r = Labctl(args);
   INFO("labctl up: " << r.out << r.err);
   REQUIRE(r.exit_code == 0);
