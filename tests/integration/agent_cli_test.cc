@@ -38,7 +38,7 @@ TEST_CASE("help and version and the spec reference answer", "[agent][cli]") {
   CHECK_THAT(spec, Catch::Contains("phases[].multiplier"));
 }
 
-TEST_CASE("a bad spec file is refused with file, line, column and field", "[agent][cli]") {
+TEST_CASE("a bad spec file is refused with file, line, column and field", "[agent][cli][bad-input]") {
   ScratchDir dir;
   std::string path = dir.path + "/bad.json";
   std::ofstream(path) << "{\n  \"rate\": 100,\n  \"phases\": [{\"name\": \"s\", \"duration_s\": -1}]\n}\n";
@@ -49,7 +49,7 @@ TEST_CASE("a bad spec file is refused with file, line, column and field", "[agen
   CHECK(run.records.empty());
 }
 
-TEST_CASE("bad command-line values and a missing spec are refused", "[agent][cli]") {
+TEST_CASE("bad command-line values and a missing spec are refused", "[agent][cli][bad-input]") {
   CHECK(RunAgent({"--spec", "-", "--rate", "-3"}).exit_code == 2);
   CHECK(RunAgent({"--workdir", "/tmp/x"}).exit_code == 2);
   CHECK(RunAgent({"--spec", "/nonexistent.json"}).exit_code == 2);
@@ -58,7 +58,7 @@ TEST_CASE("bad command-line values and a missing spec are refused", "[agent][cli
   CHECK_THAT(unknown.stderr_text, Catch::Contains("<stdin>:1:2: field 'rat': unknown field"));
 }
 
-TEST_CASE("an agent whose reader went away stops its run and cleans up", "[agent][cli]") {
+TEST_CASE("an agent whose reader went away stops its run and cleans up", "[agent][cli][fault]") {
   // `head -n 2` takes the start record and one interval and exits: the agent's next record
   // meets a broken pipe (the controller closed its SSH session). It must stop the 60 s run,
   // not load the storage for nobody, and still remove what it wrote (--cleanup).

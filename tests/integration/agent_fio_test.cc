@@ -30,7 +30,7 @@ TEST_CASE("fio engine: json+ intervals become deliver and retrieve records", "[a
   CHECK(sum["status"] == "ok");
 }
 
-TEST_CASE("a missing fio is a clear error", "[agent][fio]") {
+TEST_CASE("a missing fio is a clear error", "[agent][fio][fault]") {
   ScratchDir dir;
   AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/w"},
                           R"({"engine": "fio", "duration_s": 1, "fio": {"binary": "/nonexistent/fio"}})");
@@ -39,7 +39,7 @@ TEST_CASE("a missing fio is a clear error", "[agent][fio]") {
   CHECK(run.summary()["status"] == "error");
 }
 
-TEST_CASE("an fio that exits non-zero is a clear error", "[agent][fio]") {
+TEST_CASE("an fio that exits non-zero is a clear error", "[agent][fio][fault]") {
   ScratchDir dir;
   AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/w"},
                           R"({"engine": "fio", "duration_s": 1, "fio": {"binary": "/bin/false"}})");

@@ -133,7 +133,7 @@ TEST_CASE("surge and drain phases: 3x arrivals, then the backlog drains", "[agen
   CHECK(sum["integrity_failures"] == 0);
 }
 
-TEST_CASE("a storage stall shows in latency: no coordinated omission", "[agent][mail]") {
+TEST_CASE("a storage stall shows in latency: no coordinated omission", "[agent][mail][fault]") {
   ScratchDir dir;
   std::string spec = R"({"rate": 100, "duration_s": 5, "users": 10, "mix": {"deliver": 1,
       "retrieve": 0, "scan": 0}, "size": {"dist": "fixed", "mean_bytes": 4096}})";
@@ -157,7 +157,7 @@ TEST_CASE("a storage stall shows in latency: no coordinated omission", "[agent][
   CHECK(std::abs(Offered(run.intervals()) - 500) < 5 * 23);
 }
 
-TEST_CASE("corruption and loss between runs are reported by message id", "[agent][mail]") {
+TEST_CASE("corruption and loss between runs are reported by message id", "[agent][mail][fault]") {
   ScratchDir dir;
   std::string w = dir.path + "/w";
   std::string store_spec = R"({"rate": 100, "duration_s": 2, "users": 5,
@@ -195,7 +195,7 @@ TEST_CASE("corruption and loss between runs are reported by message id", "[agent
 }
 
 TEST_CASE("a non-empty directory without the marker is refused and untouched",
-          "[agent][safety]") {
+          "[agent][safety][security]") {
   ScratchDir dir;
   std::ofstream(dir.path + "/decoy.txt") << "precious";
   AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path}, R"({"duration_s": 1})");
@@ -209,7 +209,7 @@ TEST_CASE("a non-empty directory without the marker is refused and untouched",
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
 }
 
-TEST_CASE("cleanup removes what agents wrote and nothing else", "[agent][safety]") {
+TEST_CASE("cleanup removes what agents wrote and nothing else", "[agent][safety][security]") {
   ScratchDir dir;
   std::string spec = R"({"rate": 50, "duration_s": 1, "users": 3})";
   AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/gone", "--cleanup"}, spec);
@@ -235,7 +235,7 @@ TEST_CASE("cleanup removes what agents wrote and nothing else", "[agent][safety]
   }
 }
 
-TEST_CASE("below queue_minfree deliveries are refused like smtpd's 452", "[agent][mail]") {
+TEST_CASE("below queue_minfree deliveries are refused like smtpd's 452", "[agent][mail][fault]") {
   ScratchDir dir;
   std::string spec = R"({"rate": 100, "duration_s": 1, "queue_minfree_bytes": 1000000000000000000,
       "mix": {"deliver": 1, "retrieve": 0, "scan": 0}})";
@@ -261,7 +261,7 @@ TEST_CASE("closed loop (concurrency) finds a rate", "[agent][mail]") {
   CHECK(sum["integrity_failures"] == 0);
 }
 
-TEST_CASE("SIGTERM stops the run cleanly with a summary", "[agent][mail]") {
+TEST_CASE("SIGTERM stops the run cleanly with a summary", "[agent][mail][fault]") {
   ScratchDir dir;
   std::string spec = R"({"rate": 50, "duration_s": 30, "users": 5})";
   AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/w"}, spec, 60, [](int pid) {

@@ -90,7 +90,7 @@ TEST_CASE("compare: fio JSON output is judged too") {
   CHECK(deliver);
 }
 
-TEST_CASE("compare: bad input is an error that names the file") {
+TEST_CASE("compare: bad input is an error that names the file", "[bad-input]") {
   CommandResult r = Compare({"/nonexistent/a.jsonl", "/nonexistent/b.jsonl"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("/nonexistent/a.jsonl") != std::string::npos);

@@ -214,7 +214,7 @@ TEST_CASE("lab: space amplification shows in statfs and st_blocks while the data
   CHECK(sum2 == sum1);  // the same data, byte for byte
 }
 
-TEST_CASE("lab: a non-disruptive flash holds I/O without errors and a reset setting shows") {
+TEST_CASE("lab: a non-disruptive flash holds I/O without errors and a reset setting shows", "[fault]") {
   TestLab lab(1, "127.0.14");
   std::string settings_before = lab.Ask(1, "fwsim-node settings");
   CHECK(settings_before.find("inbound_smtp = 1") != std::string::npos);
@@ -259,7 +259,7 @@ TEST_CASE("lab: a non-disruptive flash holds I/O without errors and a reset sett
   CHECK(settings_after.find("mx_record = mx1.node-1.lab.example.") != std::string::npos);
 }
 
-TEST_CASE("lab: a disruptive image reboots the node and the data survives") {
+TEST_CASE("lab: a disruptive image reboots the node and the data survives", "[fault]") {
   TestLab lab(1, "127.0.15");
   std::string mnt = lab.NodeDir(1) + "/mnt";
   REQUIRE(lab.Ssh(1, "echo kept-across-reboot > " + mnt + "/marker.txt").exit_code == 0);

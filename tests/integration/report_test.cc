@@ -285,7 +285,7 @@ TEST_CASE("history: three nightly runs, trends per metric, and a baseline from t
   CHECK(none.err.find("no passing run of scenario 'nightly'") != std::string::npos);
 }
 
-TEST_CASE("report: a directory without a journal is refused with its name") {
+TEST_CASE("report: a directory without a journal is refused with its name", "[bad-input]") {
   ScratchDir d;
   CommandResult r = Report(d.path);
   CHECK(r.exit_code == 2);

@@ -189,7 +189,7 @@ CommandResult RunKilledAtEveryState(const TestLab& lab, const std::vector<std::s
   return r;
 }
 
-TEST_CASE("rollout: SIGKILL of the controller at every journal state in turn, then resume: the same PASS, no node flashed twice") {
+TEST_CASE("rollout: SIGKILL of the controller at every journal state in turn, then resume: the same PASS, no node flashed twice", "[fault]") {
   TestLab lab(2, "127.0.21");
   // An expired lease of a dead controller on node-2: taken over, not an obstacle.
   lab.Ssh(2, "echo fwcanary:elsewhere:old-run 1000 > " + lab.NodeDir(2) + "/sys/fwcanary.lock");
@@ -232,7 +232,7 @@ TEST_CASE("rollout: SIGKILL of the controller at every journal state in turn, th
   CHECK(again.err.find("already finished") != std::string::npos);
 }
 
-TEST_CASE("rollout: SIGKILL of the controller at every journal state of a failed, rolled-back wave, then resume: the same FAIL, flashed once and rolled back once") {
+TEST_CASE("rollout: SIGKILL of the controller at every journal state of a failed, rolled-back wave, then resume: the same FAIL, flashed once and rolled back once", "[fault]") {
   TestLab lab(2, "127.0.28");
   // The wrong-version image fails the canary at activation, without judging: the run reaches
   // failed, rollback_sent, rollback_acked and rolled_back quickly.
@@ -319,7 +319,7 @@ CommandResult RunWithSshdKilled(const TestLab& lab, const std::string& image, co
   return RunWithFault(lab, image, trigger, {FWCANARY_LABCTL, "fault", std::to_string(node), "sshd-kill"});
 }
 
-TEST_CASE("rollout: a node's sshd killed mid-baseline: the node is marked, nothing is flashed, exit 2") {
+TEST_CASE("rollout: a node's sshd killed mid-baseline: the node is marked, nothing is flashed, exit 2", "[fault]") {
   TestLab lab(2, "127.0.29");
   CommandResult r = RunWithSshdKilled(lab, "1.1", "baseline: agents started", 2);
   INFO(r.err);
@@ -334,7 +334,7 @@ TEST_CASE("rollout: a node's sshd killed mid-baseline: the node is marked, nothi
   CHECK(report["nodes"][1]["state"] == "failed");
 }
 
-TEST_CASE("rollout: a control node's sshd killed mid-post-upgrade load: the unmeasured canary is rolled back, exit 2") {
+TEST_CASE("rollout: a control node's sshd killed mid-post-upgrade load: the unmeasured canary is rolled back, exit 2", "[fault]") {
   TestLab lab(2, "127.0.30");
   CommandResult r = RunWithSshdKilled(lab, "1.1", "wave1: agents started", 2);
   INFO(r.err);
@@ -349,7 +349,7 @@ TEST_CASE("rollout: a control node's sshd killed mid-post-upgrade load: the unme
   CHECK(report["nodes"][1]["state"] == "failed");
 }
 
-TEST_CASE("rollout: the canary's sshd killed mid-flash: marked failed, halted, the rollback reported incomplete, exit 2") {
+TEST_CASE("rollout: the canary's sshd killed mid-flash: marked failed, halted, the rollback reported incomplete, exit 2", "[fault]") {
   TestLab lab(2, "127.0.31");
   CommandResult r = RunWithSshdKilled(lab, "1.1", "node-1: flashing", 1);
   INFO(r.err);
@@ -369,7 +369,7 @@ TEST_CASE("rollout: the canary's sshd killed mid-flash: marked failed, halted, t
   CHECK(lab.Ask(1, "fwsim-node version") == "1.1");
 }
 
-TEST_CASE("rollout: an agent killed, an agent that hangs and an fio that fails: the window fails on that node, nothing is flashed, exit 2") {
+TEST_CASE("rollout: an agent killed, an agent that hangs and an fio that fails: the window fails on that node, nothing is flashed, exit 2", "[fault]") {
   TestLab lab(2, "127.0.32");
   // A pattern that matches node-2's agent but not the `sh -c` that runs pkill with it.
   const std::string agent = lab.NodeDir(2) + "/sys/fwcanary-agen[t]";
@@ -413,7 +413,7 @@ TEST_CASE("rollout: an agent killed, an agent that hangs and an fio that fails: 
   CHECK(StatusField(lab, 2, "flashes") == "0");
 }
 
-TEST_CASE("rollout: the incident in small: space-hungry firmware fills the canary's storage, deliveries fail, no accepted message is lost, FAIL and rolled back") {
+TEST_CASE("rollout: the incident in small: space-hungry firmware fills the canary's storage, deliveries fail, no accepted message is lost, FAIL and rolled back", "[fault]") {
   // 4 MiB nodes: the short window peaks at ~2.4 MB on 1.0 and would need ~6 MB on
   // 2.0-space-amp (2x the bytes + 16 KiB per file). queue_minfree 0: no 452 refusals first, the
   // storage itself runs out.
@@ -457,7 +457,7 @@ TEST_CASE("rollout: the incident in small: space-hungry firmware fills the canar
   CHECK(report.dump().find("deliver error_rate") != std::string::npos);
 }
 
-TEST_CASE("rollout: a node whose sshd never comes back is marked failed and the rollout halts") {
+TEST_CASE("rollout: a node whose sshd never comes back is marked failed and the rollout halts", "[fault]") {
   TestLab lab(2, "127.0.22");
   std::string scn = ShortScenario(lab, "brick", {{"reboot_timeout_s: 60", "reboot_timeout_s: 15"}});
   CommandOptions o;
@@ -474,7 +474,7 @@ TEST_CASE("rollout: a node whose sshd never comes back is marked failed and the 
   CHECK(result["exit_code"] == 2);
 }
 
-TEST_CASE("rollout: preflight refuses a held lease, an unrollbackable node and a changed host key") {
+TEST_CASE("rollout: preflight refuses a held lease, an unrollbackable node and a changed host key", "[security]") {
   TestLab lab(2, "127.0.23");
   CommandOptions o;
   o.env = {{"FWCANARY_LAB", lab.dir}};
@@ -535,7 +535,7 @@ TEST_CASE("rollout: preflight refuses a held lease, an unrollbackable node and a
 
 std::string g_int_runs;
 
-TEST_CASE("rollout: Ctrl-C stops at a safe point: agents stopped, journal interrupted, nothing flashed") {
+TEST_CASE("rollout: Ctrl-C stops at a safe point: agents stopped, journal interrupted, nothing flashed", "[fault]") {
   TestLab lab(2, "127.0.24");
   std::string scn = ShortScenario(lab, "stop");
   g_int_runs = lab.dir + "/runs";
@@ -598,7 +598,7 @@ TEST_CASE("rollout: Ctrl-C stops at a safe point: agents stopped, journal interr
 }
 
 
-TEST_CASE("rollout: a node back on the wrong version, or one that never rebooted, is failed, the wave halts and it is rolled back") {
+TEST_CASE("rollout: a node back on the wrong version, or one that never rebooted, is failed, the wave halts and it is rolled back", "[fault]") {
   CommandOptions o;
   o.timeout_s = 600;
   // A short rollout of `image` on a fresh 2-node lab.
@@ -657,7 +657,7 @@ std::vector<std::string> FilesContaining(const std::string& dir, const std::stri
   return hits;
 }
 
-TEST_CASE("rollout: hostile inventory values reach the node as data, and a key passphrase from the environment never lands in a log or report") {
+TEST_CASE("rollout: hostile inventory values reach the node as data, and a key passphrase from the environment never lands in a log or report", "[bad-input][security]") {
   TestLab lab(2, "127.0.25");
   // A node var full of shell syntax: if any of it ran, a pwned-* file would appear.
   const std::string p = lab.dir + "/pwned";

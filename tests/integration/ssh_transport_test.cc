@@ -111,7 +111,7 @@ TEST_CASE("ssh transport: commands, silence, timeouts, big output, streaming and
   CHECK(!std::filesystem::exists(dest + ".fwcanary-upload"));
 }
 
-TEST_CASE("ssh transport: unknown and changed host keys are refused, accept-new records") {
+TEST_CASE("ssh transport: unknown and changed host keys are refused, accept-new records", "[security]") {
   TestLab lab(2, "127.0.17");
   SshOptions o = Options(lab, 1);
   o.known_hosts = lab.dir + "/empty_known_hosts";

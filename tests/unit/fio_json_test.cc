@@ -69,7 +69,7 @@ TEST_CASE("plain fio json (no bins) still gives counts, bytes and the mean", "[f
   CHECK(d.hist.count() == d.count);
 }
 
-TEST_CASE("non-fio JSON is refused", "[fio]") {
+TEST_CASE("non-fio JSON is refused", "[fio][bad-input]") {
   CHECK_FALSE(ParseFioOutput("{\"hello\": 1}").ok());
   CHECK_FALSE(ParseFioOutput("no json here").ok());
 }

@@ -47,7 +47,7 @@ TEST_CASE("firmware: the regressed images differ from 1.0 where they claim to") 
   CHECK(!base.disruptive);
 }
 
-TEST_CASE("firmware: a bad image is refused naming file line column and field") {
+TEST_CASE("firmware: a bad image is refused naming file line column and field", "[bad-input]") {
   auto p = LoadFirmwareProfile(
       WriteImage("9.9", "version: \"9.9\"\ndescription: x\nlatency_us:\n  fsnyc: 10\n"));
   REQUIRE(!p.ok());

@@ -25,7 +25,7 @@ TEST_CASE("yaml: positions name the key's line and column") {
   CHECK(doc->Where("/list/1") == "s.yaml:6:5");
 }
 
-TEST_CASE("yaml: duplicate keys and syntax errors are refused with file and line") {
+TEST_CASE("yaml: duplicate keys and syntax errors are refused with file and line", "[bad-input]") {
   auto dup = ParseYaml("a: 1\nb: 2\na: 3\n", "d.yaml");
   REQUIRE(!dup.ok());
   CHECK(dup.status().message() == "d.yaml:3:1: duplicate key 'a'");

@@ -45,7 +45,7 @@ TEST_CASE("interval and summary records round-trip through JSON lines", "[record
   CHECK(gs.phases.at(0).drain_time_s.value() == 4.5);
 }
 
-TEST_CASE("record reader skips unknown types and rejects garbage", "[records]") {
+TEST_CASE("record reader skips unknown types and rejects garbage", "[records][bad-input]") {
   CHECK(ParseRecordLine(R"({"type":"heartbeat","v":2})").status().code() ==
         Status::Code::kNotFound);
   CHECK(ParseRecordLine("not json").status().code() == Status::Code::kInvalidArgument);
@@ -54,7 +54,7 @@ TEST_CASE("record reader skips unknown types and rejects garbage", "[records]") 
 }
 
 TEST_CASE("record reader refuses numbers a field cannot hold instead of converting them",
-          "[records]") {
+          "[records][bad-input]") {
   // Found by ci/fuzz: a float count of 7.8e97 reached get<uint64_t>() (undefined behaviour).
   auto huge = ParseRecordLine(
       R"({"type":"interval","v":1,"node":"n","phase":"p","t":1,"dt":1,"ops":{"deliver":{"count":7.77778e+97}}})");

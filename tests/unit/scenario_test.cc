@@ -107,7 +107,7 @@ TEST_CASE("scenario: values reach the shell as literal words") {
   CHECK(Expand("flash {nope}", {}).status().code() == Status::Code::kNotFound);
 }
 
-TEST_CASE("scenario: errors name file line column and field") {
+TEST_CASE("scenario: errors name file line column and field", "[bad-input]") {
   Files f;
   auto expect = [&](const std::string& path, const std::string& what) {
     auto sc = LoadScenario(path);
@@ -245,7 +245,7 @@ TEST_CASE("scenario: client-only nodes get no firmware commands, checks run wher
         std::string::npos);
 }
 
-TEST_CASE("scenario: hostile node names and vars stay literal in every planned command") {
+TEST_CASE("scenario: hostile node names and vars stay literal in every planned command", "[bad-input]") {
   Files f;
   std::string inv = f.Write("hostile.ini",
                             "[n]\n"

@@ -43,7 +43,7 @@ TEST_CASE("a non-empty directory without the marker is refused", "[workdir]") {
   CHECK_FALSE(fs::exists(t.path / WorkDir::kMarkerName));
 }
 
-TEST_CASE("a symlink or a file is refused as a work directory", "[workdir]") {
+TEST_CASE("a symlink or a file is refused as a work directory", "[workdir][security]") {
   TempDir t;
   fs::create_directory(t.path / "real");
   fs::create_directory_symlink(t.path / "real", t.path / "link");
@@ -52,7 +52,7 @@ TEST_CASE("a symlink or a file is refused as a work directory", "[workdir]") {
   CHECK(WorkDir::Open((t.path / "file").string()).status().code() == Status::Code::kRefused);
 }
 
-TEST_CASE("cleanup removes agent files only and keeps a foreign file", "[workdir]") {
+TEST_CASE("cleanup removes agent files only and keeps a foreign file", "[workdir][security]") {
   TempDir t;
   auto wd = WorkDir::Open((t.path / "w").string());
   REQUIRE(wd.ok());

@@ -41,7 +41,7 @@ TEST_CASE("phases parse with rates, multipliers and drains", "[spec]") {
   CHECK(r->MaxDurationSeconds() == 215);
 }
 
-TEST_CASE("an unknown field names its line, column and a suggestion", "[spec]") {
+TEST_CASE("an unknown field names its line, column and a suggestion", "[spec][bad-input]") {
   std::string e = ErrorOf("{\n  \"rate\": 10,\n  \"phases\": [\n    {\"name\": \"s\", \"duraton_s\": 5}\n  ]\n}");
   CHECK_THAT(e, Catch::Contains("spec.json:4:19"));
   CHECK_THAT(e, Catch::Contains("phases[0].duraton_s"));
@@ -49,7 +49,7 @@ TEST_CASE("an unknown field names its line, column and a suggestion", "[spec]") 
   CHECK_THAT(e, Catch::Contains("did you mean 'duration_s'"));
 }
 
-TEST_CASE("wrong types and out-of-range values are refused with the field", "[spec]") {
+TEST_CASE("wrong types and out-of-range values are refused with the field", "[spec][bad-input]") {
   CHECK_THAT(ErrorOf("{\"rate\": -5}"), Catch::Contains("field 'rate': must be >= 0, got -5"));
   CHECK_THAT(ErrorOf("{\"rate\": \"fast\"}"), Catch::Contains("field 'rate': must be a number"));
   CHECK_THAT(ErrorOf("{\"users\": 2.5}"), Catch::Contains("field 'users': must be an integer"));
@@ -69,7 +69,7 @@ TEST_CASE("wrong types and out-of-range values are refused with the field", "[sp
   CHECK_THAT(ErrorOf("[1, 2]"), Catch::Contains("must be an object"));
 }
 
-TEST_CASE("a JSON syntax error names line and column", "[spec]") {
+TEST_CASE("a JSON syntax error names line and column", "[spec][bad-input]") {
   std::string e = ErrorOf("{\n  \"rate\": 10,\n  \"users\" 5\n}");
   CHECK_THAT(e, Catch::StartsWith("spec.json:3:"));
 }
