@@ -1,7 +1,11 @@
 // SshTransport (libssh2) against the lab's real sshd: exit codes, stderr, silence longer than
 // the keepalive interval, timeouts, large interleaved output, streaming, stdin, SFTP upload,
 // and host key verification (unknown, changed, accept-new).
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <random>
 #include <filesystem>
 #include <fstream>
 
@@ -173,4 +177,29 @@ TEST_CASE("local transport: the same contract without SSH") {
 }
 
 }  // namespace
+TEST_CASE("ssh transport: a password only from the environment, a wrong one refused without showing it", "[security]") {
+  // A random password for this lab's own account (fwlabpw): labctl reads it from the
+  // environment, never from its command line.
+  std::string password = "pw-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
+  ::setenv("FWCANARY_LAB_PASSWORD", password.c_str(), 1);
+  TestLab lab(1, "127.0.34", "--password-auth");
+  ::unsetenv("FWCANARY_LAB_PASSWORD");
+  ::unsetenv("SSH_AUTH_SOCK");  // no key anywhere: the password is the only way in
+  SshOptions o = Options(lab, 1);
+  o.user = "fwlabpw";
+  o.identity_file.clear();
+  o.password = password + "-wrong";
+  auto t = SshTransport::Connect(o);
+  REQUIRE(!t.ok());
+  CHECK(t.status().message().find("password authentication as fwlabpw@127.0.34.1 failed") != std::string::npos);
+  CHECK(t.status().message().find(password) == std::string::npos);
+  o.password = password;
+  t = SshTransport::Connect(o);
+  INFO(t.status().message());
+  REQUIRE(t.ok());
+  auto r = t.value()->Exec("id -un", 10);
+  REQUIRE(r.ok());
+  CHECK(r->out == "fwlabpw\n");
+}
+
 }  // namespace fwcanary::testing
