@@ -8,6 +8,7 @@
 //
 // Thread safety: tables are immutable; Parse has no shared state.
 
+#include <cstdio>
 #include <functional>
 #include <initializer_list>
 #include <optional>
@@ -115,7 +116,16 @@ std::string DescribeTable(const std::vector<FieldDef<T>>& table, const std::stri
     kind.resize(std::max<std::size_t>(kind.size() + 1, 9), ' ');
     std::string def = f.required ? "(required)" : f.default_text;
     def.resize(std::max<std::size_t>(def.size() + 1, 14), ' ');
-    out += line + kind + def + f.help + "\n";
+    std::string range;
+    if (f.min || f.max) {
+      auto num = [](double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", v);
+        return std::string(buf);
+      };
+      range = " [" + (f.min ? num(*f.min) : std::string()) + ".." + (f.max ? num(*f.max) : std::string()) + "]";
+    }
+    out += line + kind + def + f.help + range + "\n";
   }
   return out;
 }

@@ -1,8 +1,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "harness/rollout/plan.h"
 #include "harness/scenario/command_template.h"
@@ -283,4 +287,107 @@ TEST_CASE("scenario: 200 nodes plan into waves of 1, 10%, 50%, the rest") {
 }
 
 }  // namespace
+}  // namespace fwcanary::scenario
+
+namespace fwcanary::scenario {
+namespace {
+
+// One field of DescribeScenarioFormat(): its path ("ssh.user", "health[].run"), kind, whether
+// required, and its range when it has one.
+struct FieldLine {
+  std::string path, kind;
+  bool required = false;
+  std::optional<double> min, max;
+};
+
+std::vector<FieldLine> EveryScenarioField() {
+  std::vector<FieldLine> out;
+  std::istringstream in(DescribeScenarioFormat());
+  const std::regex line_re(R"(^  (\S+)\s+(string|number|integer|bool|object|array|any)\s+(.*)$)");
+  const std::regex range_re(R"(\[([-0-9.e+]*)\.\.([-0-9.e+]*)\]$)");
+  for (std::string l; std::getline(in, l);) {
+    std::smatch m;
+    if (!std::regex_match(l, m, line_re)) continue;
+    FieldLine f{m[1], m[2], m[3].str().rfind("(required)", 0) == 0, std::nullopt, std::nullopt};
+    std::smatch r;
+    std::string rest = m[3];
+    if (std::regex_search(rest, r, range_re)) {
+      if (r[1].length() > 0) f.min = std::stod(r[1]);
+      if (r[2].length() > 0) f.max = std::stod(r[2]);
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
+// The scenario as JSON (one top-level key per YAML line, its value in flow style), with `path`
+// set to `value` (or removed when `value` is discarded).
+std::string ScenarioWith(const Files& f, const std::string& path, const nlohmann::json& value) {
+  nlohmann::json s = {
+      {"name", "t"},
+      {"inventory", f.Write("inv.yaml", kInventory)},
+      {"firmware",
+       {{"image", "2.0"}, {"version_command", "fwsim-node version"}, {"upgrade_command", "fwsim-node flash {image}"},
+        {"rollback_command", "fwsim-node rollback"}, {"rollback_image", "1.0"},
+        {"rollback_check_command", "fwsim-node can-rollback {rollback_image}"}}},
+      {"workload", {{"rate", 30}, {"phases", {{{"name", "steady"}, {"duration_s", 10}}}}}},
+      {"health", {{{"name", "up"}, {"run", "true"}}}}};
+  std::size_t dot = path.find('.');
+  nlohmann::json* parent = &s;
+  std::string key = path;
+  if (dot != std::string::npos) {
+    std::string section = path.substr(0, dot);
+    key = path.substr(dot + 1);
+    if (section == "health[]") {
+      parent = &s["health"][0];
+    } else {
+      if (!s.contains(section)) s[section] = nlohmann::json::object();
+      parent = &s[section];
+    }
+  }
+  if (value.is_discarded()) parent->erase(key);
+  else (*parent)[key] = value;
+  std::string text;
+  for (const auto& [k, v] : s.items()) text += k + ": " + v.dump() + "\n";
+  return f.Write("s.yaml", text);
+}
+
+}  // namespace
+
+TEST_CASE("scenario: every field wrong in type, out of range or missing is refused with file:line:col and its name", "[bad-input]") {
+  Files f;
+  REQUIRE(LoadScenario(ScenarioWith(f, "name", "t")).ok());  // the base is valid
+  std::vector<FieldLine> fields = EveryScenarioField();
+  REQUIRE(fields.size() > 40);
+  int tried = 0;
+  for (const FieldLine& field : fields) {
+    std::string shown = std::regex_replace(field.path, std::regex(R"(\[\])"), "[0]");
+    auto refused = [&](const nlohmann::json& value, const std::string& what) {
+      ++tried;
+      auto sc = LoadScenario(ScenarioWith(f, field.path, value));
+      INFO(field.path << " = " << (value.is_discarded() ? "(missing)" : value.dump()) << ": " << what);
+      REQUIRE_FALSE(sc.ok());
+      INFO(sc.status().message());
+      CHECK(std::regex_search(sc.status().message(), std::regex(R"(s\.yaml:\d+:\d+: )")));
+      CHECK(sc.status().message().find(what) != std::string::npos);
+    };
+    // Wrong type: a value no field of that kind takes.
+    if (field.kind == "number" || field.kind == "integer") refused("abc", "field '" + shown + "'");
+    if (field.kind == "string") refused(nlohmann::json::array({1}), "field '" + shown + "'");
+    if (field.kind == "bool") refused("maybe", "field '" + shown + "'");
+    if (field.kind == "object" || field.kind == "array") refused(5, "field '" + shown + "'");
+    if (field.kind == "integer") refused(1.5, "field '" + shown + "'");
+    // Out of range, on each side that has a bound.
+    if (field.min) refused(*field.min - 1, "field '" + shown + "'");
+    if (field.max) refused(*field.max * 2 + 1, "field '" + shown + "'");
+    // Missing, when required.
+    if (field.required) {
+      std::string name = field.path.substr(field.path.rfind('.') == std::string::npos ? 0 : field.path.rfind('.') + 1);
+      refused(nlohmann::json(nlohmann::json::value_t::discarded), "missing required field '" + name + "'");
+    }
+  }
+  INFO(tried << " bad scenarios tried");
+  CHECK(tried > 80);
+}
+
 }  // namespace fwcanary::scenario
