@@ -202,4 +202,35 @@ TEST_CASE("ssh transport: a password only from the environment, a wrong one refu
   CHECK(r->out == "fwlabpw\n");
 }
 
+TEST_CASE("ssh transport: a key held by ssh-agent logs in with no key file, and without the agent it is refused clearly", "[security]") {
+  TestLab lab(1, "127.0.35");
+  // A real OpenSSH agent on a socket of our own, holding the lab's client key.
+  std::string sock = lab.dir + "/agent.sock";
+  CommandResult agent = RunCommand({"ssh-agent", "-a", sock, "-s"});
+  REQUIRE(agent.exit_code == 0);
+  std::string pid = agent.out.substr(agent.out.find("SSH_AGENT_PID=") + 14);
+  pid = pid.substr(0, pid.find(';'));
+  CommandOptions with_agent;
+  with_agent.env = {{"SSH_AUTH_SOCK", sock}};
+  CHECK(RunCommand({"ssh-add", lab.dir + "/client/id_ed25519"}, with_agent).exit_code == 0);
+
+  SshOptions o = Options(lab, 1);
+  o.identity_file.clear();
+  ::setenv("SSH_AUTH_SOCK", sock.c_str(), 1);
+  auto t = SshTransport::Connect(o);
+  INFO(t.status().message());
+  CHECK(t.ok());
+  if (t.ok()) {
+    auto r = t.value()->Exec("echo via-agent", 10);
+    CHECK((r.ok() && r->out == "via-agent\n"));
+  }
+
+  RunCommand({"kill", pid});
+  ::unsetenv("SSH_AUTH_SOCK");
+  t = SshTransport::Connect(o);
+  REQUIRE(!t.ok());
+  CHECK(t.status().message().find("no identity_file given and no ssh-agent reachable (SSH_AUTH_SOCK)") !=
+        std::string::npos);
+}
+
 }  // namespace fwcanary::testing
