@@ -15,6 +15,7 @@ const std::vector<Command>& Commands() {
       {"report", "render a run's reports again: report.json, junit.xml, report.html, summary.md, metrics.prom",
        SetupReport},
       {"history", "runs across nights and the canary's trend per metric (history.db)", SetupHistory},
+      {"exec", "run one command on every node of a scenario's inventory (like parallel-ssh)", SetupExec},
       {"compare", "judge candidate runs against baseline runs (agent records or fio JSON)",
        SetupCompare},
       {"calibrate", "A/A: noise per metric from repeated runs of the same firmware, and the "

@@ -462,6 +462,29 @@ TEST_CASE("rollout: the incident in small: space-hungry firmware fills the canar
   CHECK(report.dump().find("deliver error_rate") != std::string::npos);
 }
 
+TEST_CASE("exec: one command on every node, each node's output under its name, a failing or unreachable node makes exit 2") {
+  TestLab lab(2, "127.0.36");
+  CommandOptions o;
+  o.env = {{"FWCANARY_LAB", lab.dir}};
+  CommandResult r = RunCommand({FWCANARY_BIN, "exec", FWCANARY_SCENARIOS "/demo.yaml", "--", "fwsim-node", "version;", "echo",
+                                "{node.name}"}, o);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("node-1: exit 0\nnode-1: 1.0\nnode-1: node-1\n") != std::string::npos);
+  CHECK(r.out.find("node-2: exit 0\nnode-2: 1.0\nnode-2: node-2\n") != std::string::npos);
+  CHECK(r.err.find("fwcanary exec: 2 node(s): 2 exit 0, 0 failed, 0 unreachable") != std::string::npos);
+  // One node fails the command, then one cannot be reached at all.
+  r = RunCommand({FWCANARY_BIN, "exec", FWCANARY_SCENARIOS "/demo.yaml", "--", "test", "{node.name}", "=", "node-1"}, o);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.find("node-2: exit 1") != std::string::npos);
+  CHECK(r.err.find("1 exit 0, 1 failed, 0 unreachable") != std::string::npos);
+  lab.Labctl({"fault", "2", "sshd-kill"});
+  r = RunCommand({FWCANARY_BIN, "exec", FWCANARY_SCENARIOS "/demo.yaml", "--on", "targets", "--", "true"}, o);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.find("node-2: cannot connect") != std::string::npos);
+  CHECK(r.err.find("1 exit 0, 0 failed, 1 unreachable") != std::string::npos);
+}
+
 TEST_CASE("rollout: a node whose sshd never comes back is marked failed and the rollout halts", "[fault]") {
   TestLab lab(2, "127.0.22");
   std::string scn = ShortScenario(lab, "brick", {{"reboot_timeout_s: 60", "reboot_timeout_s: 15"}});
