@@ -40,7 +40,8 @@ Result<ExecResult> LocalTransport::Exec(const std::string& command, double timeo
     auto err_text = std::async(std::launch::async, [&err, &heard] {
       std::string text;
       for (std::string l; std::getline(err, l);) {
-        text += l + "\n";
+        text += l;
+        if (!err.eof()) text += "\n";  // a last line without a newline stays without one
         heard();
       }
       return text;
