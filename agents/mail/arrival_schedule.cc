@@ -19,12 +19,17 @@ OpClass PickClass(const OperationMix& mix, double u) {
   return OpClass::kScan;
 }
 
-ArrivalSchedule::ArrivalSchedule(double rate, const OperationMix& mix, uint64_t seed)
-    : rate_(rate), mix_(mix), rng_(seed) {}
+ArrivalSchedule::ArrivalSchedule(double rate, const OperationMix& mix, uint64_t seed,
+                                 bool poisson)
+    : rate_(rate), poisson_(poisson), mix_(mix), rng_(seed) {}
 
 ArrivalSchedule::Arrival ArrivalSchedule::Next() {
   if (rate_ <= 0) return {std::numeric_limits<double>::infinity(), OpClass::kDeliver};
-  t_ += std::exponential_distribution<double>(rate_)(rng_);
+  if (poisson_) {
+    t_ += std::exponential_distribution<double>(rate_)(rng_);
+  } else {
+    t_ = static_cast<double>(++n_) / rate_;
+  }
   double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
   return {t_, PickClass(mix_, u)};
 }

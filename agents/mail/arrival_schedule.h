@@ -1,8 +1,10 @@
 #pragma once
 // ArrivalSchedule: when operations arrive in an open-loop phase, and of which class.
 //
-// Arrivals form a Poisson process at the phase's rate (exponential gaps), each arrival's class
-// drawn by the mix weights. The schedule is a pure function of (rate, mix, seed): the engine
+// Arrivals form a Poisson process at the phase's rate (exponential gaps: real mail arrives
+// independently), or a uniform one (gaps of exactly 1/rate, as wrk2 paces: the count over any
+// window is exact, which a fidelity benchmark needs); each arrival's class drawn by the mix
+// weights. The schedule is a pure function of (rate, mix, seed): the engine
 // measures each operation's latency from its scheduled time, so a stalled storage shows up as
 // latency instead of silently lowering the offered load (no coordinated omission).
 // Thread safety: one owner (the engine's dispatcher).
@@ -29,14 +31,16 @@ class ArrivalSchedule {
     OpClass op;
   };
 
-  ArrivalSchedule(double rate, const OperationMix& mix, uint64_t seed);
+  ArrivalSchedule(double rate, const OperationMix& mix, uint64_t seed, bool poisson = true);
   Arrival Next();
 
  private:
   double rate_;
+  bool poisson_;
   OperationMix mix_;
   std::mt19937_64 rng_;
   double t_ = 0;
+  uint64_t n_ = 0;  // uniform: arrivals so far (t = n / rate, no accumulated rounding)
 };
 
 }  // namespace fwcanary

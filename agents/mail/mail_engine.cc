@@ -269,7 +269,8 @@ bool MailRun::RunPhase(std::size_t index) {
   const Phase& p = spec_.phases[index];
   double rate = p.rate ? *p.rate : spec_.rate * p.multiplier;
   bool closed = spec_.concurrency > 0;
-  ArrivalSchedule schedule(closed ? 0.0 : rate, spec_.mix, SeedFor(spec_.seed, index, 7));
+  ArrivalSchedule schedule(closed ? 0.0 : rate, spec_.mix, SeedFor(spec_.seed, index, 7),
+                           spec_.arrivals == "poisson");
   Accumulator acc;
   const auto start = Clock::now();
   const auto end = start + FromSeconds(p.duration_s);

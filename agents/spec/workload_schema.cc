@@ -116,6 +116,13 @@ const std::vector<FieldDef<WorkloadSpec>>& SpecTable() {
        Set(&WorkloadSpec::interval_s)},
       {"rate", FieldKind::kNumber, "100", "base arrival rate, ops/s over all classes", 0, 1e7,
        Set(&WorkloadSpec::rate)},
+      {"arrivals", FieldKind::kString, "poisson",
+       "poisson (independent arrivals) | uniform (exactly 1/rate apart)", {}, {},
+       [](const json& v, WorkloadSpec& o, const FieldContext& c) {
+         if (Status s = OneOf(v, c, {"poisson", "uniform"}); !s.ok()) return s;
+         o.arrivals = v.get<std::string>();
+         return Status::Ok();
+       }},
       {"duration_s", FieldKind::kNumber, "10", "length of the single phase when no `phases`",
        0.001, 7 * 86400.0, Set(&WorkloadSpec::duration_s)},
       {"phases", FieldKind::kArray, "[steady]", "phases in order (see phases[].*)", {}, {},
@@ -222,6 +229,7 @@ nlohmann::json WorkloadSpec::ToJson() const {
   j["seed"] = seed;
   j["interval_s"] = interval_s;
   j["rate"] = rate;
+  j["arrivals"] = arrivals;
   j["phases"] = json::array();
   for (const auto& p : phases) {
     json pj = {{"name", p.name}, {"duration_s", p.duration_s}, {"drain", p.drain}};

@@ -56,6 +56,7 @@ struct WorkloadSpec {
   uint64_t seed = 1;             // same seed, same arrival schedule, sizes and users
   double interval_s = 1.0;       // one interval record per this many seconds
   double rate = 100;             // base arrival rate, operations/s over all classes
+  std::string arrivals = "poisson";  // poisson | uniform (exact gaps of 1/rate)
   std::vector<Phase> phases;     // default: one "steady" phase of duration_s
   double duration_s = 10;        // used when `phases` is absent
   int concurrency = 0;           // >0: closed loop with this many workers (finds max rate)

@@ -133,6 +133,23 @@ TEST_CASE("surge and drain phases: 3x arrivals, then the backlog drains", "[agen
   CHECK(sum["integrity_failures"] == 0);
 }
 
+TEST_CASE("uniform arrivals: the offered count is exact and every arrival is served",
+          "[agent][mail]") {
+  ScratchDir dir;
+  std::string spec = R"({"rate": 150, "arrivals": "uniform", "duration_s": 3, "users": 10,
+      "mix": {"deliver": 1, "retrieve": 0, "scan": 0}, "size": {"dist": "fixed",
+      "mean_bytes": 4096}})";
+  AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/w"}, spec);
+  INFO(run.stderr_text);
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.records.front()["spec"]["arrivals"] == "uniform");
+  // 3 s at 150/s, 1/150 s apart: 450 arrivals, the one at exactly t = 3 s being the phase's end
+  // (arrivals are released strictly before it). A Poisson process would be off by ~21.
+  double offered = Offered(run.intervals());
+  CHECK(offered == Approx(449).margin(0.5));
+  CHECK(run.summary()["ops"]["deliver"]["count"].get<double>() == Approx(offered).margin(0.5));
+}
+
 TEST_CASE("a storage stall shows in latency: no coordinated omission", "[agent][mail][fault]") {
   ScratchDir dir;
   std::string spec = R"({"rate": 100, "duration_s": 5, "users": 10, "mix": {"deliver": 1,

@@ -59,6 +59,30 @@ TEST_CASE("schedule is a pure function of its seed", "[schedule]") {
   CHECK(differs);
 }
 
+TEST_CASE("a uniform schedule spaces arrivals exactly 1/rate apart and keeps the mix",
+          "[schedule]") {
+  OperationMix mix{0.5, 0.4, 0.1};
+  ArrivalSchedule s(250.0, mix, 77, /*poisson=*/false);
+  int counts[3] = {0, 0, 0};
+  int n = 0;
+  double worst_gap_error = 0, last = 0;
+  while (true) {
+    auto a = s.Next();
+    if (a.t > 40.0 + 1e-9) break;
+    worst_gap_error = std::max(worst_gap_error, std::abs((a.t - last) - 1.0 / 250));
+    last = a.t;
+    ++counts[static_cast<int>(a.op)];
+    ++n;
+  }
+  CHECK(n == 10000);  // exact: 40 s at 250/s, no Poisson noise
+  CHECK(last == Approx(40.0).epsilon(1e-12));
+  CHECK(worst_gap_error < 1e-9);
+  CHECK(std::abs(counts[0] / double(n) - 0.5) < 0.02);
+  CHECK(std::abs(counts[2] / double(n) - 0.1) < 0.02);
+  ArrivalSchedule zero(0, mix, 1, false);
+  CHECK(std::isinf(zero.Next().t));
+}
+
 TEST_CASE("a zero rate schedules nothing", "[schedule]") {
   ArrivalSchedule s(0, OperationMix{}, 1);
   CHECK(std::isinf(s.Next().t));

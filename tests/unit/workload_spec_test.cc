@@ -22,6 +22,11 @@ TEST_CASE("an empty spec gets mail defaults and one steady phase", "[spec]") {
   REQUIRE(s.phases.size() == 1);
   CHECK(s.phases[0].name == "steady");
   CHECK(s.phases[0].duration_s == 10);
+  CHECK(s.arrivals == "poisson");
+  auto u = ParseWorkloadSpec(R"({"arrivals": "uniform"})", "spec.json");
+  REQUIRE(u.ok());
+  CHECK(u->arrivals == "uniform");
+  CHECK(u->ToJson()["arrivals"] == "uniform");
 }
 
 TEST_CASE("phases parse with rates, multipliers and drains", "[spec]") {
@@ -54,6 +59,8 @@ TEST_CASE("wrong types and out-of-range values are refused with the field", "[sp
   CHECK_THAT(ErrorOf("{\"rate\": \"fast\"}"), Catch::Contains("field 'rate': must be a number"));
   CHECK_THAT(ErrorOf("{\"users\": 2.5}"), Catch::Contains("field 'users': must be an integer"));
   CHECK_THAT(ErrorOf("{\"engine\": \"dd\"}"), Catch::Contains("must be one of mail, fio"));
+  CHECK_THAT(ErrorOf("{\"arrivals\": \"bursty\"}"),
+             Catch::Contains("field 'arrivals': must be one of poisson, uniform"));
   CHECK_THAT(ErrorOf("{\"size\": {\"dist\": \"pareto\"}}"), Catch::Contains("size.dist"));
   CHECK_THAT(ErrorOf("{\"phases\": []}"), Catch::Contains("at least one phase"));
   CHECK_THAT(ErrorOf("{\"phases\": [{\"duration_s\": 3}]}"),
@@ -77,7 +84,7 @@ TEST_CASE("a JSON syntax error names line and column", "[spec][bad-input]") {
 TEST_CASE("the spec reference lists every field", "[spec]") {
   std::string d = DescribeWorkloadSpec();
   for (const char* f : {"rate", "phases[].multiplier", "mix.deliver", "size.sigma",
-                        "queue_minfree_bytes", "fio.binary", "concurrency"}) {
+                        "queue_minfree_bytes", "fio.binary", "concurrency", "arrivals"}) {
     CHECK_THAT(d, Catch::Contains(f));
   }
 }
