@@ -27,7 +27,12 @@ std::string Pct(const MetricDef& m, double x) {
 Calibration Calibrate(const std::vector<Run>& runs, const JudgeConfig& cfg) {
   Calibration out;
   std::set<std::string> nodes;
-  for (const auto& r : runs) nodes.insert(r.node);
+  std::vector<const Run*> all;
+  for (const auto& r : runs) {
+    nodes.insert(r.node);
+    all.push_back(&r);
+  }
+  PooledWindowStats stats(all);  // measured as the judge measures them
   for (const auto& node : nodes) {
     std::vector<std::string> phases;
     for (const auto& r : runs) {
@@ -48,7 +53,7 @@ Calibration Calibrate(const std::vector<Run>& runs, const JudgeConfig& cfg) {
           for (const auto& r : runs) {
             if (r.node != node) continue;
             const Window* w = r.FindWindow(phase);
-            auto s = w ? MeasureWindow(m, *w, cls) : std::nullopt;
+            auto s = w ? stats.Measure(m, *w, cls) : std::nullopt;
             if (!s) continue;
             values.push_back(s->value);
             if (s->within_var >= 0) within.push_back(s->within_var);
@@ -86,6 +91,12 @@ Calibration Calibrate(const std::vector<Run>& runs, const JudgeConfig& cfg) {
 std::map<std::string, double> RunNoiseFromPairs(
     const std::vector<std::pair<const Run*, const Run*>>& pairs) {
   std::map<std::string, double> out;
+  std::vector<const Run*> all;
+  for (const auto& [before, after] : pairs) {
+    all.push_back(before);
+    all.push_back(after);
+  }
+  PooledWindowStats stats(all);
   for (const auto& m : Metrics()) {
     double sum = 0;
     int n = 0;
@@ -96,8 +107,8 @@ std::map<std::string, double> RunNoiseFromPairs(
         const Window* later = after->FindWindow(w.phase);
         if (later == nullptr) continue;
         for (const auto& cls : classes) {
-          auto a = MeasureWindow(m, w, cls);
-          auto b = MeasureWindow(m, *later, cls);
+          auto a = stats.Measure(m, w, cls);
+          auto b = stats.Measure(m, *later, cls);
           if (!a || !b) continue;
           double df = 0;
           double within = std::max(PairedWithinVar(*a, *b, &df), 0.0);

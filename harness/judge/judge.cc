@@ -39,12 +39,12 @@ std::string TwoDigits(double v) {
 
 std::vector<WindowStat> Measure(const MetricDef& m, const std::vector<const Run*>& runs,
                                 const std::string& phase, const std::string& cls,
-                                HistogramCache* cache) {
+                                PooledWindowStats* stats) {
   std::vector<WindowStat> out;
   for (const Run* r : runs) {
     const Window* w = r->FindWindow(phase);
     if (w == nullptr) continue;
-    if (auto s = MeasureWindow(m, *w, cls, cache)) out.push_back(*s);
+    if (auto s = stats->Measure(m, *w, cls)) out.push_back(*s);
   }
   return out;
 }
@@ -141,9 +141,12 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
   bool shared = false;
   for (const auto& n : cand_nodes) shared = shared || base_nodes.count(n) > 0;
 
-  std::vector<const Run*> control;
+  std::vector<const Run*> control, all_runs;
   for (const auto& r : in.control) control.push_back(&r);
-  HistogramCache cache;
+  for (const auto* side : {&in.baseline, &in.candidate, &in.control}) {
+    for (const auto& r : *side) all_runs.push_back(&r);
+  }
+  PooledWindowStats stats(all_runs);
 
   for (const auto& node : cand_nodes) {
     std::vector<const Run*> base, cand;
@@ -168,13 +171,13 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
       for (const Run* kr : control) {
         const Window* kw = kr->FindWindow(phase);
         if (kw == nullptr) continue;
-        auto ks = MeasureWindow(m, *kw, cls, &cache);
+        auto ks = stats.Measure(m, *kw, cls);
         if (!ks) continue;
         k.push_back(*ks);
         for (const auto& br : in.baseline) {
           if (br.node != kr->node) continue;
           const Window* bw = br.FindWindow(phase);
-          auto bs = bw ? MeasureWindow(m, *bw, cls, &cache) : std::nullopt;
+          auto bs = bw ? stats.Measure(m, *bw, cls) : std::nullopt;
           if (!bs) continue;
           diffs.d.push_back(ks->value - bs->value);
           double pdf = 0;
@@ -212,8 +215,8 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
           classes.push_back("");
         }
         for (const auto& cls : classes) {
-          std::vector<WindowStat> b = Measure(m, base, phase, cls, &cache);
-          std::vector<WindowStat> c = Measure(m, cand, phase, cls, &cache);
+          std::vector<WindowStat> b = Measure(m, base, phase, cls, &stats);
+          std::vector<WindowStat> c = Measure(m, cand, phase, cls, &stats);
           if (b.empty()) continue;  // nothing to compare against (e.g. no scans in the mix)
           MetricVerdict v;
           v.node = node;

@@ -9,9 +9,20 @@ namespace fwcanary::judge {
 int BlockCount(int n) { return std::min(10, n / 2); }
 
 namespace {
-double BatchVariance(const std::vector<double>& values) {
-  double r = std::clamp(Lag1Autocorrelation(values), 0.0, 0.8);
+constexpr double kMaxLag1 = 0.8;  // beyond it, blocks are too short to say anything: 9x
+
+double BatchVariance(const std::vector<double>& values, double r) {
   return Variance(values) / static_cast<double>(values.size()) * (1 + r) / (1 - r);
+}
+
+double OwnLag1(const std::vector<double>& values) {
+  return std::clamp(Lag1Autocorrelation(values), 0.0, kMaxLag1);
+}
+
+std::vector<double> BlockValues(const WindowStat& s) {
+  std::vector<double> v;
+  for (const auto& b : s.blocks) v.push_back(b.second);
+  return v;
 }
 }  // namespace
 
@@ -22,7 +33,8 @@ double PairedWithinVar(const WindowStat& a, const WindowStat& b, double* df) {
       d.push_back(b.blocks[i].second - a.blocks[i].second);
     }
     *df = static_cast<double>(d.size() - 1);
-    return BatchVariance(d);
+    // The difference of two windows' blocks is as autocorrelated as the windows themselves.
+    return BatchVariance(d, std::max(a.block_lag1, b.block_lag1));
   }
   if (a.within_var < 0 || b.within_var < 0) {
     *df = 0;
@@ -84,7 +96,8 @@ std::optional<WindowStat> MeasureWindow(const MetricDef& m, const Window& w,
       s.within_var = -1;
       return s;
     }
-    s.within_var = BatchVariance(values);
+    s.block_lag1 = OwnLag1(values);
+    s.within_var = BatchVariance(values, s.block_lag1);
     s.within_df = static_cast<double>(values.size() - 1);
     return s;
   }
@@ -132,9 +145,54 @@ std::optional<WindowStat> MeasureWindow(const MetricDef& m, const Window& w,
     s.within_var = -1;
     return s;
   }
-  s.within_var = BatchVariance(values);
+  s.block_lag1 = OwnLag1(values);
+  s.within_var = BatchVariance(values, s.block_lag1);
   s.within_df = static_cast<double>(values.size() - 1);
   return s;
+}
+
+void PoolBlockAutocorrelation(const std::vector<WindowStat*>& windows) {
+  double num = 0, den = 0, blocks = 0, series = 0;
+  for (const WindowStat* s : windows) {
+    if (s->blocks.size() < 3) continue;
+    std::vector<double> v = BlockValues(*s);
+    double mean = Mean(v);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      den += (v[i] - mean) * (v[i] - mean);
+      if (i + 1 < v.size()) num += (v[i] - mean) * (v[i + 1] - mean);
+    }
+    blocks += static_cast<double>(v.size());
+    series += 1;
+  }
+  if (series == 0 || den <= 0) return;
+  const double n = blocks / series;  // blocks per window
+  const double raw = num / den;
+  const double r = std::clamp((raw + 1 / n) / (1 - 3 / n), 0.0, kMaxLag1);
+  for (WindowStat* s : windows) {
+    if (s->blocks.size() < 3) continue;
+    s->block_lag1 = r;
+    s->within_var = BatchVariance(BlockValues(*s), r);
+  }
+}
+
+std::optional<WindowStat> PooledWindowStats::Measure(const MetricDef& m, const Window& w,
+                                                     const std::string& cls) {
+  auto key = std::make_tuple(&w, m.name, cls);
+  if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+  // First use of this (metric, class, phase): measure it in every run, then pool.
+  std::vector<WindowStat*> pool;
+  for (const Run* r : runs_) {
+    for (const auto& rw : r->windows) {
+      if (rw.phase != w.phase) continue;
+      auto [it, fresh] = memo_.try_emplace(std::make_tuple(&rw, m.name, cls),
+                                           MeasureWindow(m, rw, cls, &histograms_));
+      if (fresh && it->second) pool.push_back(&*it->second);
+    }
+  }
+  PoolBlockAutocorrelation(pool);
+  auto [it, fresh] = memo_.try_emplace(key, std::nullopt);
+  if (fresh) it->second = MeasureWindow(m, w, cls, &histograms_);  // a window outside the runs
+  return it->second;
 }
 
 }  // namespace fwcanary::judge

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "harness/judge/metrics.h"
@@ -23,6 +24,7 @@ struct WindowStat {
   double value = 0;       // on the metric's scale
   double within_var = 0;  // variance of `value` from inside the window; < 0: unknown
   double within_df = 0;
+  double block_lag1 = 0;  // autocorrelation of the block values that inflated within_var
   int intervals = 0;
   double t_begin = 0, t_end = 0;
   std::vector<std::pair<double, double>> blocks;  // (t_begin, value on scale) per block
@@ -34,6 +36,12 @@ struct WindowStat {
 // cancels, and without it the paired variance is just the sum. Returns the variance and sets
 // `df`; -1 when unknown.
 double PairedWithinVar(const WindowStat& a, const WindowStat& b, double* df);
+
+// Replaces each window's own block autocorrelation by one pooled over all of them (each
+// window's blocks centred on its own mean; corrected for the downward bias of short series,
+// E[r] ~ rho - (1 + 3 rho) / n), and recomputes within_var with it. Windows with fewer than
+// three blocks keep what they had.
+void PoolBlockAutocorrelation(const std::vector<WindowStat*>& windows);
 
 // Blocks used for a window of n intervals: up to 10, at least 2 intervals each.
 int BlockCount(int n);
@@ -52,5 +60,19 @@ using HistogramCache = std::map<std::pair<const Window*, std::string>, BlockHist
 std::optional<WindowStat> MeasureWindow(const MetricDef& m, const Window& w,
                                         const std::string& cls,
                                         HistogramCache* cache = nullptr);
+
+// Memo of MeasureWindow over a fixed set of runs, with the block autocorrelation pooled per
+// (metric, class, phase) over every run's window of that phase: what the judge and calibrate
+// measure windows with. The runs must outlive it.
+class PooledWindowStats {
+ public:
+  explicit PooledWindowStats(std::vector<const Run*> runs) : runs_(std::move(runs)) {}
+  std::optional<WindowStat> Measure(const MetricDef& m, const Window& w, const std::string& cls);
+
+ private:
+  std::vector<const Run*> runs_;
+  HistogramCache histograms_;
+  std::map<std::tuple<const Window*, std::string, std::string>, std::optional<WindowStat>> memo_;
+};
 
 }  // namespace fwcanary::judge

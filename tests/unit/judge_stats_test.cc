@@ -1,9 +1,12 @@
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 
 #include <catch2/catch.hpp>
 
 #include "harness/judge/stats.h"
+#include "harness/judge/window_stat.h"
 
 namespace fwcanary::judge {
 namespace {
@@ -57,6 +60,79 @@ TEST_CASE("stats: moments and lag-1 autocorrelation") {
   CHECK(Variance({7}) == 0);
   CHECK(Lag1Autocorrelation({1, -1, 1, -1, 1, -1}) < -0.8);
   CHECK(Lag1Autocorrelation({1, 2, 3, 4, 5, 6, 7, 8}) > 0.5);
+}
+
+}  // namespace
+}  // namespace fwcanary::judge
+
+namespace fwcanary::judge {
+namespace {
+
+// Windows of 10 blocks whose values follow an AR(1) with coefficient `phi`.
+std::vector<WindowStat> Ar1Windows(int windows, double phi, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> z(0, 1);
+  std::vector<WindowStat> out;
+  for (int w = 0; w < windows; ++w) {
+    WindowStat s;
+    double x = z(rng);
+    for (int b = 0; b < 10; ++b) {
+      x = phi * x + std::sqrt(1 - phi * phi) * z(rng);
+      s.blocks.push_back({b * 60.0, 0.05 * x});
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+TEST_CASE("window stats: block autocorrelation pooled over windows is stable and unbiased") {
+  double pooled_err = 0, own_err = 0, pooled_sum = 0;
+  const int trials = 200;
+  for (int t = 0; t < trials; ++t) {
+    std::vector<WindowStat> ws = Ar1Windows(10, 0.3, 100 + static_cast<uint64_t>(t));
+    std::vector<double> own;
+    std::vector<WindowStat*> ptrs;
+    for (auto& w : ws) {
+      std::vector<double> v;
+      for (const auto& b : w.blocks) v.push_back(b.second);
+      own.push_back(std::clamp(Lag1Autocorrelation(v), 0.0, 0.8));
+      ptrs.push_back(&w);
+    }
+    PoolBlockAutocorrelation(ptrs);
+    for (std::size_t i = 0; i < ws.size(); ++i) {
+      CHECK(ws[i].block_lag1 == ws[0].block_lag1);  // one value for all
+      own_err += (own[i] - 0.3) * (own[i] - 0.3);
+      // within_var follows the pooled r: Var / n * (1 + r) / (1 - r).
+      std::vector<double> v;
+      for (const auto& b : ws[i].blocks) v.push_back(b.second);
+      double r = ws[i].block_lag1;
+      CHECK(ws[i].within_var == Approx(Variance(v) / 10 * (1 + r) / (1 - r)));
+    }
+    pooled_err += (ws[0].block_lag1 - 0.3) * (ws[0].block_lag1 - 0.3) * 10;
+    pooled_sum += ws[0].block_lag1;
+  }
+  double pooled_rmse = std::sqrt(pooled_err / (10.0 * trials));
+  double own_rmse = std::sqrt(own_err / (10.0 * trials));
+  INFO("pooled rmse " << pooled_rmse << ", per-window rmse " << own_rmse << ", pooled mean "
+                      << pooled_sum / trials);
+  // 90 lag pairs: sd ~ 1/sqrt(90) / (1 - 3/10) ~ 0.15 at most; ten blocks alone ~ 0.3.
+  CHECK(pooled_rmse < 0.16);
+  CHECK(own_rmse > 1.5 * pooled_rmse);
+  CHECK(std::abs(pooled_sum / trials - 0.3) < 0.05);  // the bias correction works
+}
+
+TEST_CASE("window stats: windows too short to pool keep their own estimate") {
+  std::vector<WindowStat> ws = Ar1Windows(3, 0.0, 5);
+  WindowStat short_one;
+  short_one.blocks = {{0, 1.0}, {60, 2.0}};
+  short_one.within_var = 0.25;
+  short_one.block_lag1 = 0.1;
+  std::vector<WindowStat*> ptrs{&ws[0], &ws[1], &ws[2], &short_one};
+  PoolBlockAutocorrelation(ptrs);
+  CHECK(short_one.within_var == 0.25);
+  CHECK(short_one.block_lag1 == 0.1);
+  CHECK(ws[0].block_lag1 >= 0.0);
+  CHECK(ws[0].block_lag1 <= 0.8);
 }
 
 }  // namespace
