@@ -28,7 +28,7 @@ ArrivalSchedule::Arrival ArrivalSchedule::Next() {
   if (poisson_) {
     t_ += std::exponential_distribution<double>(rate_)(rng_);
   } else {
-    t_ = static_cast<double>(++n_) / rate_;
+    t_ = static_cast<double>(n_++) / rate_;  // the first at 0: [0, T) holds rate x T
   }
   double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
   return {t_, PickClass(mix_, u)};

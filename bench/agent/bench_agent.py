@@ -27,7 +27,7 @@ COMMANDS = []
 
 
 def run(cmd, stdin_text=None, strace=False):
-    """Runs cmd; returns (stdout, wall seconds, cpu seconds, syscalls or None)."""
+    """Runs cmd; returns (stdout, wall seconds, (user, system) cpu seconds, syscalls or None)."""
     trace = None
     if strace:
         trace = tempfile.NamedTemporaryFile(mode="r", suffix=".strace")
@@ -39,7 +39,7 @@ def run(cmd, stdin_text=None, strace=False):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed ({p.returncode}): {p.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = (after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime)
     calls = None
     if trace:
         for ln in trace.read().splitlines():
@@ -103,19 +103,21 @@ def fio(directory, secs, strace=False):
 
 
 def row(name, measured, traced):
-    ops, secs, cpu, _ = measured
+    ops, secs, (user, system), _ = measured
     t_ops, _, _, calls = traced
     rate = ops / secs
-    cpu_op = cpu / ops * 1e6
+    cpu_op = (user + system) / ops * 1e6
+    user_op = user / ops * 1e6
     sys_op = calls / t_ops if calls and t_ops else float("nan")
-    print(f"  {name:22} {rate:9.0f} ops/s {cpu_op:7.1f} us CPU/op {sys_op:6.1f} syscalls/op "
-          f"{cpu_op / sys_op * 1000:7.0f} ns CPU/syscall")
-    return rate, cpu_op, cpu_op / sys_op
+    print(f"  {name:22} {rate:9.0f} ops/s {cpu_op:7.1f} us CPU/op ({user_op:5.1f} user) "
+          f"{sys_op:6.1f} syscalls/op {cpu_op / sys_op * 1000:7.0f} ns CPU/syscall")
+    return rate, cpu_op, cpu_op / sys_op, user_op
 
 
 def ratio(label, a, b):
     print(f"  => agent / {label}: rate x{a[0] / b[0]:.2f}, CPU per op x{a[1] / b[1]:.2f}, "
-          f"CPU per syscall x{a[2] / b[2]:.2f}  (x<1 is cheaper for CPU)")
+          f"user CPU per op x{a[3] / b[3]:.2f}, CPU per syscall x{a[2] / b[2]:.2f}  "
+          f"(x<1 is cheaper for CPU)")
 
 
 def main():
