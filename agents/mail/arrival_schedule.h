@@ -2,9 +2,10 @@
 // ArrivalSchedule: when operations arrive in an open-loop phase, and of which class.
 //
 // Arrivals form a Poisson process at the phase's rate (exponential gaps: real mail arrives
-// independently), or a uniform one (the first at 0, then exactly 1/rate apart, as wrk2 paces: a
-// phase of T seconds holds exactly rate x T arrivals, which a fidelity benchmark needs); each arrival's class drawn by the mix
-// weights. The schedule is a pure function of (rate, mix, seed): the engine
+// independently), or a uniform one (the first at 0, then exactly 1/rate apart, as wrk2 paces:
+// a phase of T seconds holds exactly rate x T arrivals, which a fidelity benchmark needs); each
+// arrival's class is drawn by the mix weights. The schedule is a pure function of (rate, mix,
+// seed, kind): the engine
 // measures each operation's latency from its scheduled time, so a stalled storage shows up as
 // latency instead of silently lowering the offered load (no coordinated omission).
 // Thread safety: one owner (the engine's dispatcher).
