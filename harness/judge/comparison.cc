@@ -1,5 +1,6 @@
 #include "harness/judge/comparison.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -12,6 +13,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct SideNoise {
   double var_of_mean = 0;  // variance of the side's mean value
+  double run_part = 0;     // of which run-to-run (beyond the windows' within noise)
   double df = kInf;
   bool assumed = false;
 };
@@ -50,11 +52,13 @@ SideNoise Noise(const std::vector<WindowStat>& w, double half_run_var, double ru
   if (w.size() >= 2) {
     double s2 = Variance(Values(w));
     n.var_of_mean = std::max(s2, std::max(within, 0.0)) / k;
+    n.run_part = std::max(0.0, s2 - std::max(within, 0.0)) / k;
     n.df = k - 1;
     return n;
   }
   n.assumed = !run_measured;
   n.var_of_mean = std::max(within, 0.0) + half_run_var;
+  n.run_part = half_run_var;
   // Satterthwaite over the within part and the run-to-run part.
   n.df = SatterthwaiteDf({std::max(within, 0.0), half_run_var}, {within_df, run_df});
   if (within < 0 && !run_measured) n.df = kInf;
@@ -91,11 +95,14 @@ Comparison Compare(const MetricDef& m, const std::vector<WindowStat>& ref,
   c.effect = Mean(Values(cand)) - Mean(Values(ref));
   const double prior_var = o.prior_run_noise * o.prior_run_noise;
   double var = 0, df = kInf;
+  double run_part = 0;
   if (o.prediction && ref.size() >= 2) {
     // The canary as one more draw from the controls: S^2 (1 + 1/k), df k - 1.
     double within_df = 0;
-    double s2 = std::max(Variance(Values(ref)), std::max(MeanWithin(ref, &within_df), 0.0));
+    const double within = std::max(MeanWithin(ref, &within_df), 0.0);
+    double s2 = std::max(Variance(Values(ref)), within);
     var = s2 * (1 + 1.0 / static_cast<double>(ref.size()));
+    run_part = (s2 - within) * (1 + 1.0 / static_cast<double>(ref.size()));
     df = static_cast<double>(ref.size() - 1);
   } else {
     bool measured = o.run_var >= 0;
@@ -107,15 +114,18 @@ Comparison Compare(const MetricDef& m, const std::vector<WindowStat>& ref,
                         : -1;
     if (paired >= 0) {
       var = paired + rv;
+      run_part = rv;
       df = SatterthwaiteDf({paired, rv}, {pdf, rdf});
       c.noise_assumed = !measured;
     } else {
       SideNoise r = Noise(ref, rv / 2, rdf, measured), k = Noise(cand, rv / 2, rdf, measured);
       var = r.var_of_mean + k.var_of_mean;
+      run_part = r.run_part + k.run_part;
       df = SatterthwaiteDf({r.var_of_mean, k.var_of_mean}, {r.df, k.df});
       c.noise_assumed = r.assumed || k.assumed;
     }
   }
+  c.run_share = var > 0 ? std::clamp(run_part / var, 0.0, 1.0) : 0;
   Finish(m, o, var, df, &c);
   return c;
 }
@@ -151,6 +161,7 @@ Comparison CompareDiD(const MetricDef& m, const WindowStat& ref, const WindowSta
   double w_ctrl = Mean(k.within) / kk;
   double run = run_var * (1 + 1 / kk);
   double var = own + run + w_ctrl;
+  c.run_share = var > 0 ? run / var : 0;
   double ctrl_df = std::max(1.0, kk * (BlockCount(cand.intervals) - 1));
   double df = SatterthwaiteDf({own, run, w_ctrl}, {own_df, run_df, ctrl_df});
   Finish(m, o, var, df, &c);

@@ -62,6 +62,9 @@ struct Comparison {
   double p = 1;           // one-sided, H1: the candidate is worse
   double mde = 0;         // worsening detectable at alpha with 80% power, on the scale
   bool noise_assumed = false;
+  // Share of the variance that is run-to-run noise: a longer run does not shrink it, only more
+  // runs or more control nodes do (what an INCONCLUSIVE's advice must say).
+  double run_share = 0;
   int n_ref = 0, n_cand = 0;
   Verdict provisional = Verdict::kInconclusive;
 };

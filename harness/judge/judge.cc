@@ -69,16 +69,25 @@ std::string DrivingWindow(const MetricDef& m, const std::vector<WindowStat>& can
   return "t=" + Fixed(span.first, 0) + "-" + Fixed(span.second, 0) + "s";
 }
 
-// How much more data an INCONCLUSIVE needs: the standard error must shrink until the tolerance
-// is (t_conf + t_0.8) standard errors away; within-run noise shrinks with 1/sqrt(length).
+// How much more data an INCONCLUSIVE needs, from the comparison that decides PASS (the
+// difference in differences when control nodes ran both windows): the standard error must
+// shrink until the tolerance is (t_conf + t_0.8) standard errors away. Within-run noise shrinks
+// with the square root of the length; run-to-run noise only with more runs or more controls,
+// so when it is most of the uncertainty, "run longer" would waste a night.
 std::string ExtendAdvice(const MetricDef& m, const MetricVerdict& v, const JudgeConfig& cfg) {
   auto tol = cfg.tolerances.find(m.name);
   double t = ToleranceOnScale(m, tol != cfg.tolerances.end() ? tol->second : m.tolerance);
-  const Comparison& c = v.vs_baseline;
+  const bool did = v.vs_control_is_did && v.vs_control.available;
+  const Comparison& c = did ? v.vs_control : v.vs_baseline;
   double needed = t / (StudentQuantile(cfg.confidence, c.df) + StudentQuantile(0.8, c.df));
   double factor = (c.se / needed) * (c.se / needed);
   if (c.noise_assumed) {
     return "more runs per side (or control nodes) are needed to measure run-to-run noise";
+  }
+  if (c.run_share >= 0.5) {
+    return "run-to-run noise is " + Fixed(c.run_share * 100, 0) +
+           "% of the uncertainty: repeat the runs about " + Fixed(std::max(1.5, factor), 1) +
+           "x as many times or add control nodes; a longer run alone will not settle it";
   }
   return "run about " + Fixed(std::max(1.5, factor), 1) + "x longer or repeat as many times";
 }

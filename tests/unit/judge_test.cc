@@ -178,5 +178,53 @@ TEST_CASE("judge: the critical metrics can be chosen by the scenario") {
   CHECK(r.reason.find("deliver p99") == std::string::npos);
 }
 
+
+// The advice of an INCONCLUSIVE follows where the uncertainty is: run-to-run noise does not
+// shrink with a longer run, only with more runs or controls.
+TEST_CASE("judge: an INCONCLUSIVE says whether to run longer or to repeat the runs") {
+  struct Advice {
+    int repeat = 0, longer = 0;
+  };
+  auto advise = [](const testing::SyntheticNoise& n, double shift) {
+    Advice a;
+    for (uint64_t seed = 300; seed < 340; ++seed) {
+      auto c = testing::SyntheticCanary(4, shift, 0, n, seed);
+      JudgeResult r = Judge({c.baseline, c.candidate, c.control}, JudgeConfig{});
+      if (r.overall != Verdict::kInconclusive) continue;
+      const MetricVerdict* first = nullptr;
+      for (const auto& v : r.metrics) {
+        if (v.critical && v.verdict == Verdict::kInconclusive && first == nullptr) first = &v;
+      }
+      if (first == nullptr) continue;  // inconclusive by score, not by a critical metric
+      const Comparison& decisive = first->vs_control_is_did ? first->vs_control : first->vs_baseline;
+      bool says_repeat = r.reason.find("repeat the runs") != std::string::npos;
+      bool says_longer = r.reason.find("longer or repeat") != std::string::npos;
+      INFO(r.reason << " (run share " << decisive.run_share << ")");
+      CHECK(says_repeat != says_longer);
+      CHECK(says_repeat == (decisive.run_share >= 0.5));
+      a.repeat += says_repeat;
+      a.longer += says_longer;
+    }
+    return a;
+  };
+  // Runs differ by 5% while each run is smooth: repeating helps, a longer run does not.
+  testing::SyntheticNoise runs;
+  runs.run_sd = 0.05;
+  runs.latent_sd = 0.01;
+  Advice a = advise(runs, 0.05);
+  INFO("run-to-run dominated: " << a.repeat << " repeat, " << a.longer << " longer");
+  CHECK(a.repeat > 0);
+  CHECK(a.repeat > a.longer);
+  // Runs do not differ, one minute of noisy intervals: a longer run is what helps.
+  testing::SyntheticNoise within;
+  within.run_sd = 0;
+  within.intervals = 60;
+  within.latent_sd = 0.10;
+  Advice b = advise(within, 0.05);
+  INFO("within dominated: " << b.repeat << " repeat, " << b.longer << " longer");
+  CHECK(b.longer > 0);
+  CHECK(b.longer > b.repeat);
+}
+
 }  // namespace
 }  // namespace fwcanary::judge
