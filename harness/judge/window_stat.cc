@@ -167,7 +167,10 @@ void PoolBlockAutocorrelation(const std::vector<WindowStat*>& windows) {
   if (series == 0 || den <= 0) return;
   const double n = blocks / series;  // blocks per window
   const double raw = num / den;
-  const double r = std::clamp((raw + 1 / n) / (1 - 3 / n), 0.0, kMaxLag1);
+  // The bias correction divides by 1 - 3/n: meaningless for windows of a few blocks (a short
+  // phase), where it would blow up; there the raw estimate is used.
+  const double corrected = n >= 6 ? (raw + 1 / n) / (1 - 3 / n) : raw;
+  const double r = std::clamp(corrected, 0.0, kMaxLag1);
   for (WindowStat* s : windows) {
     if (s->blocks.size() < 3) continue;
     s->block_lag1 = r;

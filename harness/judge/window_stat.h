@@ -42,7 +42,7 @@ double PairedWithinVar(const WindowStat& a, const WindowStat& b, double* df);
 
 // Replaces each window's own block autocorrelation by one pooled over all of them (each
 // window's blocks centred on its own mean; corrected for the downward bias of short series,
-// E[r] ~ rho - (1 + 3 rho) / n), and recomputes within_var with it. Windows with fewer than
+// E[r] ~ rho - (1 + 3 rho) / n, for six blocks or more), and recomputes within_var with it. Windows with fewer than
 // three blocks keep what they had.
 void PoolBlockAutocorrelation(const std::vector<WindowStat*>& windows);
 

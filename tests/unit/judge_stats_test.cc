@@ -135,5 +135,21 @@ TEST_CASE("window stats: windows too short to pool keep their own estimate") {
   CHECK(ws[0].block_lag1 <= 0.8);
 }
 
+TEST_CASE("window stats: windows of three blocks get a finite, uncorrected autocorrelation") {
+  // Three blocks 0, 1, 2 in each window: the raw pooled lag-1 is 0. The bias correction
+  // (r + 1/n) / (1 - 3/n) would divide by zero here.
+  std::vector<WindowStat> ws(3);
+  std::vector<WindowStat*> ptrs;
+  for (auto& w : ws) {
+    w.blocks = {{0, 0.0}, {1, 1.0}, {2, 2.0}};
+    ptrs.push_back(&w);
+  }
+  PoolBlockAutocorrelation(ptrs);
+  for (const auto& w : ws) {
+    CHECK(w.block_lag1 == 0.0);
+    CHECK(w.within_var == Approx(1.0 / 3));  // Var 1 / 3 blocks, no inflation
+  }
+}
+
 }  // namespace
 }  // namespace fwcanary::judge
