@@ -82,7 +82,7 @@ json ToJson(const StoredMessage& m) {
   return {{"id", m.meta.id},       {"user", m.user},
           {"path", m.path},        {"size", m.meta.size},
           {"body_bytes", m.meta.body_bytes}, {"checksum", m.meta.checksum},
-          {"allocated", m.allocated}};
+          {"hash", m.meta.hash_version}, {"allocated", m.allocated}};
 }
 
 }  // namespace
@@ -147,6 +147,9 @@ Result<std::size_t> MailStore::LoadManifest(const std::string& workdir) {
         m.meta.size = JsonCountAt(e, "size");
         m.meta.body_bytes = JsonCountAt(e, "body_bytes");
         m.meta.checksum = JsonCountAt(e, "checksum");
+        // Manifests from before checksum versions hold version-1 checksums.
+        m.meta.hash_version =
+            e.contains("hash") ? JsonIntIn(e.at("hash"), 1, kBodyHashVersion) : 1;
         m.user = JsonIntIn(e.at("user"), 0, std::numeric_limits<int>::max());
         m.path = e.at("path").get<std::string>();
         m.allocated = JsonCountOr(e, "allocated", 0);

@@ -46,7 +46,8 @@ class MailStore {
   SpaceSample Totals() const;
   std::vector<StoredMessage> Snapshot(bool include_deferred) const;
 
-  // manifest.json: {"v":1,"messages":[{id,user,path,size,body_bytes,checksum,allocated}...]}.
+  // manifest.json: {"v":1,"messages":[{id,user,path,size,body_bytes,checksum,hash,allocated}...]}
+  // ("hash": the checksum version; absent in manifests from before versions = 1).
   Status SaveManifest(const std::string& workdir) const;
   // Loads manifest.json if present (returns how many entries) and removes it, so a killed run
   // cannot leave a stale manifest behind that would later report retrieved mail as lost.

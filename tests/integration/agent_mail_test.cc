@@ -2,12 +2,15 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <catch2/catch.hpp>
 
+#include "agents/mail/message.h"
 #include "tests/integration/agent_runner.h"
 
 using fwcanary::testing::AgentRun;
@@ -209,6 +212,70 @@ TEST_CASE("corruption and loss between runs are reported by message id", "[agent
   CHECK(sum["messages_verified"] == stored - 2);
   CHECK_THAT(second.stderr_text, Catch::Contains("INTEGRITY"));
   CHECK(fs::exists(rotten));  // evidence is kept
+}
+
+// A work directory written by an agent from before checksum versions (messages and manifest
+// entries without a version: version-1 checksums) is still verified, and rot is still caught.
+TEST_CASE("messages with version-1 checksums from an older agent still verify",
+          "[agent][mail][fault]") {
+  ScratchDir dir;
+  std::string w = dir.path + "/w";
+  std::string store_spec = R"({"rate": 100, "duration_s": 1, "users": 5,
+      "mix": {"deliver": 1, "retrieve": 0, "scan": 0}, "size": {"mean_bytes": 8000}})";
+  AgentRun first = RunAgent({"--spec", "-", "--workdir", w}, store_spec);
+  INFO(first.stderr_text);
+  REQUIRE(first.exit_code == 0);
+  uint64_t stored = first.summary()["stored_messages"];
+  REQUIRE(stored > 20);
+
+  // Rewrite every stored message and the manifest as the older agent wrote them.
+  std::map<std::string, uint64_t> v1_sum;  // by id
+  for (const auto& f : StoredFiles(w)) {
+    std::ifstream in(f, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    std::size_t tag = text.find(" h2\n\n");
+    REQUIRE(tag != std::string::npos);  // new messages carry the version token
+    std::size_t body = tag + 5;
+    fwcanary::BodyHasher v1(1);
+    v1.Update(text.data() + body, text.size() - body);
+    std::size_t field = text.rfind(' ', tag - 1) + 1;  // the 16 hex digits of the checksum
+    char hex[17];
+    std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(v1.Final()));
+    std::string old = text.substr(0, field) + hex + "\n\n" + text.substr(body);
+    REQUIRE(old.size() + 3 == text.size());
+    std::ofstream(f, std::ios::binary | std::ios::trunc) << old;
+    v1_sum[IdOf(f)] = v1.Final();
+  }
+  json manifest;
+  std::ifstream(w + "/manifest.json") >> manifest;
+  for (auto& m : manifest["messages"]) {
+    REQUIRE(m["hash"] == 2);
+    m.erase("hash");
+    m["checksum"] = v1_sum.at(m["id"].get<std::string>());
+    m["size"] = m["size"].get<uint64_t>() - 3;
+  }
+  std::ofstream(w + "/manifest.json", std::ios::trunc) << manifest.dump();
+  auto files = StoredFiles(w);
+  fs::path rotten = files[files.size() / 2];
+  {
+    std::fstream f(rotten, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(rotten) - 3));
+    f.put('#');
+  }
+
+  // Retrieves and the final verification read them with their own version.
+  std::string verify_spec = R"({"rate": 50, "duration_s": 1, "users": 5,
+      "mix": {"deliver": 1, "retrieve": 1, "scan": 0}, "size": {"mean_bytes": 8000}})";
+  AgentRun second = RunAgent({"--spec", "-", "--workdir", w}, verify_spec);
+  INFO(second.stderr_text);
+  CHECK(second.exit_code == 1);
+  const json& sum = second.summary();
+  CHECK(sum["messages_inherited"] == stored);
+  CHECK(sum["ops"]["retrieve"]["count"].get<uint64_t>() > 0);
+  CHECK(sum["integrity_failures"] == 1);
+  CHECK(sum["corrupt"] == json::array({IdOf(rotten)}));
+  CHECK(sum["lost"].empty());
 }
 
 TEST_CASE("a non-empty directory without the marker is refused and untouched",
