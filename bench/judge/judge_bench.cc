@@ -37,6 +37,59 @@ bool NaiveFails(const Run& base, const Run& cand) {
   return t.p_two_sided < 0.02;
 }
 
+
+// A/A judgments of `shape`: per metric, class and phase of the canary, and overall.
+void AaTable(int aa, const testing::SyntheticNoise& shape, const char* label) {
+  std::map<std::string, std::array<int, 3>> per_metric;  // PASS, FAIL, INCONCLUSIVE
+  // The deciding comparison's effects and standard errors: on A/A the effects' sd is the
+  // true noise, and an honest SE is close to it (larger = more INCONCLUSIVE than needed).
+  std::map<std::string, std::vector<double>> effects, ses;
+  std::map<std::string, const MetricDef*> def;
+  std::array<int, 3> overall{};
+  for (int i = 0; i < aa; ++i) {
+    auto c = testing::SyntheticCanary(4, 0, 0, shape, 1000 + static_cast<uint64_t>(i));
+    JudgeResult r = Judge({c.baseline, c.candidate, c.control}, JudgeConfig{});
+    for (const auto& v : r.metrics) {
+      if (v.node != "node-1") continue;
+      std::string key = (v.cls.empty() ? std::string("node") : v.cls) + " " + v.metric + " " +
+                        v.phase + (v.critical ? " (critical)" : "");
+      ++per_metric[key][static_cast<int>(v.verdict)];
+      const Comparison& d = v.vs_control_is_did ? v.vs_control : v.vs_baseline;
+      effects[key].push_back(d.effect);
+      def[key] = FindMetric(v.metric);
+      ses[key].push_back(d.se);
+    }
+    ++overall[static_cast<int>(r.overall)];
+  }
+  std::printf("A/A, %s: %d judgments\n", label, aa);
+  std::printf("  %-40s %8s %8s %8s %10s %10s %10s %10s\n", "metric", "PASS", "FAIL", "INCONCL",
+              "sd(effect)", "rms(se)", "sd(se)", "known-SE");
+  auto row = [aa](const std::string& name, const std::array<int, 3>& t) {
+    auto pct = [aa](int k) { return 100.0 * k / aa; };
+    std::printf("  %-40s %7.1f%% %7.1f%% %7.1f%%", name.c_str(),
+                pct(t[static_cast<int>(Verdict::kPass)]), pct(t[static_cast<int>(Verdict::kFail)]),
+                pct(t[static_cast<int>(Verdict::kInconclusive)]));
+  };
+  for (const auto& [name, t] : per_metric) {
+    row(name, t);
+    std::vector<double> se2;
+    for (double x : ses[name]) se2.push_back(x * x);
+    // What the same rule gives with the true noise known exactly (sd of the effects, normal
+    // quantile): the floor this noise sets, whatever the judge estimates.
+    const double sd = std::sqrt(Variance(effects[name]));
+    const MetricDef& m = *def[name];
+    const double sign = m.direction == Direction::kHigherIsWorse ? 1 : -1;
+    const double tol = ToleranceOnScale(m, m.tolerance);
+    int known = 0;
+    for (double e : effects[name]) known += sign * e + 1.6449 * sd >= tol && sd > 0;
+    std::printf(" %10.4f %10.4f %10.4f %9.1f%%\n", sd, std::sqrt(Mean(se2)),
+                std::sqrt(Variance(ses[name])), 100.0 * known / aa);
+  }
+  row("overall", overall);
+  std::printf("\n");
+  std::printf("\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,34 +100,54 @@ int main(int argc, char** argv) {
               "+10%%. 'naive' = Mann-Whitney on interval p99s as if independent (Kayenta).\n\n",
               n);
   // A/A at the default length, every metric of the canary: the overall verdict is INCONCLUSIVE
-  // when any critical metric is, so the critical metrics' inconclusive shares add up.
-  {
-    const int aa = 3 * n;
-    std::map<std::string, std::array<int, 3>> per_metric;  // PASS, FAIL, INCONCLUSIVE
+  // when any critical metric is, so the critical metrics' inconclusive shares add up. Twice:
+  // the property test's smallest shape (deliver only, one steady phase) and the shipped
+  // scenarios' shape (three classes, steady and surge).
+  AaTable(3 * n, testing::SyntheticNoise{},
+          "deliver only, one 600 s steady phase (the property test's seeds)");
+  AaTable(3 * n, testing::ScenarioShape(),
+          "deliver/retrieve/scan, 600 s steady + 300 s 3x surge (the scenarios' shape)");
+  // The overall A/A verdict of the scenarios' shape against its phase lengths: what a longer
+  // run buys when every critical metric must clear its bound.
+  std::printf("A/A overall verdict, the scenarios' shape, against the phase lengths (%d "
+              "judgments each):\n  %-22s %8s %8s %8s\n", n, "steady + surge", "PASS", "FAIL",
+              "INCONCL");
+  for (auto [steady, surge] : {std::pair{600, 300}, std::pair{900, 600}, std::pair{1800, 900}}) {
+    testing::SyntheticNoise shape = testing::ScenarioShape(steady, surge);
     std::array<int, 3> overall{};
-    for (int i = 0; i < aa; ++i) {
-      auto c = testing::SyntheticCanary(4, 0, 0, testing::SyntheticNoise{},
-                                        1000 + static_cast<uint64_t>(i));
-      JudgeResult r = Judge({c.baseline, c.candidate, c.control}, JudgeConfig{});
-      for (const auto& v : r.metrics) {
-        if (v.node != "node-1" || (!v.cls.empty() && v.cls != "deliver")) continue;
-        ++per_metric[v.metric + (v.critical ? " (critical)" : "")][static_cast<int>(v.verdict)];
-      }
-      ++overall[static_cast<int>(r.overall)];
+    for (int i = 0; i < n; ++i) {
+      auto c = testing::SyntheticCanary(4, 0, 0, shape, 31000 + static_cast<uint64_t>(i));
+      ++overall[static_cast<int>(Judge({c.baseline, c.candidate, c.control}, JudgeConfig{}).overall)];
     }
-    std::printf("A/A at the default length (600 s), %d judgments (the property test's seeds):\n",
-                aa);
-    std::printf("  %-28s %8s %8s %8s\n", "metric", "PASS", "FAIL", "INCONCL");
-    auto row = [aa](const std::string& name, const std::array<int, 3>& t) {
-      auto pct = [aa](int k) { return 100.0 * k / aa; };
-      std::printf("  %-28s %7.1f%% %7.1f%% %7.1f%%\n", name.c_str(),
-                  pct(t[static_cast<int>(Verdict::kPass)]), pct(t[static_cast<int>(Verdict::kFail)]),
-                  pct(t[static_cast<int>(Verdict::kInconclusive)]));
-    };
-    for (const auto& [name, t] : per_metric) row("deliver " + name, t);
-    row("overall", overall);
-    std::printf("\n");
+    auto pct = [n](int k) { return 100.0 * k / n; };
+    std::printf("  %4d s + %4d s         %7.1f%% %7.1f%% %7.1f%%\n", steady, surge,
+                pct(overall[static_cast<int>(Verdict::kPass)]),
+                pct(overall[static_cast<int>(Verdict::kFail)]),
+                pct(overall[static_cast<int>(Verdict::kInconclusive)]));
   }
+  // Detection in the same shape at 900 s + 600 s (the property test's default length): a real
+  // regression must not pass (FAIL or INCONCLUSIVE both stop the rollout).
+  for (auto [lat, tp] : {std::pair{0.10, 0.0}, std::pair{0.0, -0.05}}) {
+    const testing::SyntheticNoise shape = testing::ScenarioShape(900, 600);
+    int not_passed = 0, fail = 0;
+    for (int i = 0; i < n; ++i) {
+      auto c = testing::SyntheticCanary(4, lat, tp, shape, 41000 + static_cast<uint64_t>(i));
+      JudgeResult r = Judge({c.baseline, c.candidate, c.control}, JudgeConfig{});
+      const std::string metric = lat > 0 ? "p99" : "throughput";
+      for (const auto& v : r.metrics) {
+        if (v.node != "node-1" || v.cls != "deliver" || v.metric != metric || v.phase != "surge") {
+          continue;
+        }
+        not_passed += v.verdict != Verdict::kPass;
+        fail += v.verdict == Verdict::kFail;
+      }
+    }
+    std::printf("  900 s +  600 s, deliver %s %+.0f%% (surge): not passed %.1f%% (FAIL %.1f%%)\n",
+                lat > 0 ? "p99" : "throughput", 100 * (lat > 0 ? lat : tp), 100.0 * not_passed / n,
+                100.0 * fail / n);
+  }
+  std::printf("\n");
+  if (argc > 2 && std::string(argv[2]) == "--aa-only") return 0;
   std::printf("%-9s %-7s %8s %8s %8s %12s %10s\n", "window", "shift", "PASS", "FAIL",
               "INCONCL", "not passed", "naive FAIL");
   for (int len : {60, 120, 300, 600}) {
