@@ -3,7 +3,9 @@
 // run length (a 10-minute steady window, a canary and 4 control nodes, each with a baseline and
 // a candidate window): how often it cries wolf on A/A, and how often a real regression passes.
 // "Detected" means the rollout does not proceed: FAIL or INCONCLUSIVE (the FAIL share is
-// printed too). Fixed seeds: the counts are the same on every run.
+// printed too). Fixed seeds: the counts are the same on every run. The many-judgment cases are
+// tagged [slow]: they run in every ctest, but the sanitizer run (ci/fuzz) leaves them out, as
+// they exercise the judge's code paths no differently from judge_test.cc, only more often.
 #include <map>
 #include <string>
 
@@ -50,7 +52,7 @@ void Run(int n, uint64_t seed0, double lat_shift, double tp_shift, Tally* p99, T
   }
 }
 
-TEST_CASE("judge property: A/A with autocorrelated noise rarely fails and is rarely inconclusive") {
+TEST_CASE("judge property: A/A with autocorrelated noise rarely fails and is rarely inconclusive", "[property][slow]") {
   Tally p99, tp, overall;
   Run(300, 1000, 0, 0, &p99, &tp, &overall);
   INFO("p99: " << p99.pass << " pass, " << p99.fail << " fail, " << p99.inconclusive
@@ -71,7 +73,7 @@ TEST_CASE("judge property: A/A with autocorrelated noise rarely fails and is rar
 // at the floor its noise allows (bench/judge: the known-SE column), so the overall A/A
 // INCONCLUSIVE share is set by the run length: ~18% at 600 s + 300 s, ~4% at 900 s + 600 s.
 // 100 judgments (each generates 4.5 million operations): the 300-judgment FAIL bound is the
-// test above; tagged [slow], so the sanitizer run (ci/fuzz) leaves it out.
+// test above.
 TEST_CASE("judge property: the scenarios' shape at the default run length: A/A overall rarely "
           "fails or is inconclusive", "[property][slow]") {
   const testing::SyntheticNoise shape = testing::ScenarioShape(900, 600);
@@ -100,7 +102,7 @@ TEST_CASE("judge property: the scenarios' shape at the default run length: A/A o
   CHECK(overall.inconclusive <= 10);  // <= 10%
 }
 
-TEST_CASE("judge property: a 10% p99 increase is caught at least 80% of the time") {
+TEST_CASE("judge property: a 10% p99 increase is caught at least 80% of the time", "[property][slow]") {
   Tally p99, tp, overall;
   Run(100, 5000, 0.10, 0, &p99, &tp, &overall);
   INFO("p99: " << p99.pass << " pass, " << p99.fail << " fail, " << p99.inconclusive
@@ -108,7 +110,7 @@ TEST_CASE("judge property: a 10% p99 increase is caught at least 80% of the time
   CHECK(p99.fail + p99.inconclusive >= 80);
 }
 
-TEST_CASE("judge property: a 5% throughput drop is caught at least 80% of the time") {
+TEST_CASE("judge property: a 5% throughput drop is caught at least 80% of the time", "[property][slow]") {
   Tally p99, tp, overall;
   Run(100, 9000, 0, -0.05, &p99, &tp, &overall);
   INFO("throughput: " << tp.pass << " pass, " << tp.fail << " fail, " << tp.inconclusive
@@ -116,7 +118,7 @@ TEST_CASE("judge property: a 5% throughput drop is caught at least 80% of the ti
   CHECK(tp.fail + tp.inconclusive >= 80);
 }
 
-TEST_CASE("judge property: a 30% p99 increase FAILs outright") {
+TEST_CASE("judge property: a 30% p99 increase FAILs outright", "[property][slow]") {
   Tally p99, tp, overall;
   Run(50, 13000, 0.30, 0, &p99, &tp, &overall);
   INFO("p99: " << p99.pass << " pass, " << p99.fail << " fail, " << p99.inconclusive
