@@ -75,7 +75,9 @@ const std::vector<uint64_t>& PatternPrefix() {
   static const std::vector<uint64_t> prefix = [] {
     const std::string& p = Pattern();
     std::vector<uint64_t> v(kPatternSize / 8 + 1, 0);
-    for (std::size_t i = 0; i < kPatternSize / 8; ++i) v[i + 1] = v[i] * kBase + LoadWord(&p[8 * i]);
+    for (std::size_t i = 0; i < kPatternSize / 8; ++i) {
+      v[i + 1] = v[i] * kBase + LoadWord(&p[8 * i]);
+    }
     return v;
   }();
   return prefix;

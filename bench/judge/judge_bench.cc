@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
     std::array<int, 3> overall{};
     for (int i = 0; i < n; ++i) {
       auto c = testing::SyntheticCanary(4, 0, 0, shape, 31000 + static_cast<uint64_t>(i));
-      ++overall[static_cast<int>(Judge({c.baseline, c.candidate, c.control}, JudgeConfig{}).overall)];
+      JudgeResult r = Judge({c.baseline, c.candidate, c.control}, JudgeConfig{});
+      ++overall[static_cast<int>(r.overall)];
     }
     auto pct = [n](int k) { return 100.0 * k / n; };
     std::printf("  %4d s + %4d s         %7.1f%% %7.1f%% %7.1f%%\n", steady, surge,

@@ -55,6 +55,17 @@ std::string IdOf(const fs::path& p) {
   return "";
 }
 
+// A deliver-only run of `seconds` at 100 messages/s into work dir `w`, for a later run to
+// inherit; returns how many messages it left stored.
+uint64_t StoreMessages(const std::string& w, int seconds) {
+  std::string spec = R"({"rate": 100, "duration_s": )" + std::to_string(seconds) + R"(, "users": 5,
+      "mix": {"deliver": 1, "retrieve": 0, "scan": 0}, "size": {"mean_bytes": 8000}})";
+  AgentRun first = RunAgent({"--spec", "-", "--workdir", w}, spec);
+  INFO(first.stderr_text);
+  REQUIRE(first.exit_code == 0);
+  return first.summary()["stored_messages"];
+}
+
 }  // namespace
 
 TEST_CASE("steady open-loop run: every class measured, rates and counts consistent",
@@ -180,12 +191,7 @@ TEST_CASE("a storage stall shows in latency: no coordinated omission", "[agent][
 TEST_CASE("corruption and loss between runs are reported by message id", "[agent][mail][fault]") {
   ScratchDir dir;
   std::string w = dir.path + "/w";
-  std::string store_spec = R"({"rate": 100, "duration_s": 2, "users": 5,
-      "mix": {"deliver": 1, "retrieve": 0, "scan": 0}, "size": {"mean_bytes": 8000}})";
-  AgentRun first = RunAgent({"--spec", "-", "--workdir", w}, store_spec);
-  INFO(first.stderr_text);
-  REQUIRE(first.exit_code == 0);
-  uint64_t stored = first.summary()["stored_messages"];
+  uint64_t stored = StoreMessages(w, 2);
   REQUIRE(stored > 50);
 
   // Between runs (say, across a firmware upgrade) one message rots and one disappears.
@@ -220,12 +226,7 @@ TEST_CASE("messages with version-1 checksums from an older agent still verify",
           "[agent][mail][fault]") {
   ScratchDir dir;
   std::string w = dir.path + "/w";
-  std::string store_spec = R"({"rate": 100, "duration_s": 1, "users": 5,
-      "mix": {"deliver": 1, "retrieve": 0, "scan": 0}, "size": {"mean_bytes": 8000}})";
-  AgentRun first = RunAgent({"--spec", "-", "--workdir", w}, store_spec);
-  INFO(first.stderr_text);
-  REQUIRE(first.exit_code == 0);
-  uint64_t stored = first.summary()["stored_messages"];
+  uint64_t stored = StoreMessages(w, 1);
   REQUIRE(stored > 20);
 
   // Rewrite every stored message and the manifest as the older agent wrote them.

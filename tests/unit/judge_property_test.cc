@@ -52,7 +52,8 @@ void Run(int n, uint64_t seed0, double lat_shift, double tp_shift, Tally* p99, T
   }
 }
 
-TEST_CASE("judge property: A/A with autocorrelated noise rarely fails and is rarely inconclusive", "[property][slow]") {
+TEST_CASE("judge property: A/A with autocorrelated noise rarely fails and is rarely inconclusive",
+          "[property][slow]") {
   Tally p99, tp, overall;
   Run(300, 1000, 0, 0, &p99, &tp, &overall);
   INFO("p99: " << p99.pass << " pass, " << p99.fail << " fail, " << p99.inconclusive
@@ -102,7 +103,8 @@ TEST_CASE("judge property: the scenarios' shape at the default run length: A/A o
   CHECK(overall.inconclusive <= 10);  // <= 10%
 }
 
-TEST_CASE("judge property: a 10% p99 increase is caught at least 80% of the time", "[property][slow]") {
+TEST_CASE("judge property: a 10% p99 increase is caught at least 80% of the time",
+          "[property][slow]") {
   Tally p99, tp, overall;
   Run(100, 5000, 0.10, 0, &p99, &tp, &overall);
   INFO("p99: " << p99.pass << " pass, " << p99.fail << " fail, " << p99.inconclusive
@@ -110,7 +112,8 @@ TEST_CASE("judge property: a 10% p99 increase is caught at least 80% of the time
   CHECK(p99.fail + p99.inconclusive >= 80);
 }
 
-TEST_CASE("judge property: a 5% throughput drop is caught at least 80% of the time", "[property][slow]") {
+TEST_CASE("judge property: a 5% throughput drop is caught at least 80% of the time",
+          "[property][slow]") {
   Tally p99, tp, overall;
   Run(100, 9000, 0, -0.05, &p99, &tp, &overall);
   INFO("throughput: " << tp.pass << " pass, " << tp.fail << " fail, " << tp.inconclusive

@@ -66,7 +66,8 @@ TEST_CASE("the rendered checksum is the streamed one, at every pattern offset an
   // around the 4 MiB pattern.
   for (uint64_t seed = 0; seed < 64; ++seed) {
     for (uint64_t size : {300ull, 301ull, 1000ull, 4099ull, 65543ull}) {
-      RenderedMessage m = RenderMessage("abcd0123_" + std::to_string(seed), size + seed % 8, 2, seed);
+      RenderedMessage m =
+          RenderMessage("abcd0123_" + std::to_string(seed), size + seed % 8, 2, seed);
       std::string s = Flatten(m);
       std::size_t body = s.find("\n\n") + 2;
       BodyHasher h;
