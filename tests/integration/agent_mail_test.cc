@@ -91,10 +91,14 @@ TEST_CASE("steady open-loop run: every class measured, rates and counts consiste
   }
   // 400 arrivals expected from a Poisson process: sd 20, allow 5 sd.
   CHECK(std::abs(Offered(iv) - 400) < 100);
-  // What the intervals say adds up to what the summary says.
+  // What the intervals say adds up to what the summary says, plus what was still in flight
+  // when the last interval closed (agents/README.md): at most one operation per worker (16).
   for (const char* cls : {"deliver", "retrieve", "scan"}) {
     INFO(cls);
-    CHECK(SumOps(iv, cls, "count") == sum["ops"][cls]["count"].get<uint64_t>());
+    uint64_t in_intervals = SumOps(iv, cls, "count");
+    uint64_t in_summary = sum["ops"][cls]["count"].get<uint64_t>();
+    CHECK(in_intervals <= in_summary);
+    CHECK(in_summary - in_intervals <= 16);
     CHECK(SumOps(iv, cls, "errors") == 0);
   }
   const json& d = sum["ops"]["deliver"];
