@@ -308,6 +308,9 @@ std::string RenderHtml(const json& model) {
     std::string nodes, controls;
     for (const auto& n : w.value("nodes", json::array())) nodes += (nodes.empty() ? "" : ", ") + n.get<std::string>();
     for (const auto& n : w.value("controls", json::array())) controls += (controls.empty() ? "" : ", ") + n.get<std::string>();
+    if (w.value("reference", std::string("baseline")) != "baseline") {
+      controls += " (vs " + w.value("reference", std::string()) + "'s window)";
+    }
     h += "<tr><td>" + std::to_string(w.value("wave", 0)) + (w.value("wave", 0) == 1 ? " (canary)" : "") + "</td><td>" +
          H(nodes) + "</td><td>" + H(controls) + "</td><td><span class=\"verdict " + H(Str(w, "verdict")) + "\">" +
          H(Str(w, "verdict")) + "</span>" + (w["rolled_back"].is_boolean() ? (w["rolled_back"].get<bool>() ? " rolled back" : " <span class=bad>rollback incomplete</span>") : "") +

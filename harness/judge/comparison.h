@@ -50,7 +50,7 @@ struct ControlDiffs {
   double pooled_run_df = 0;
 };
 // Run-to-run variance of a difference beyond within noise (method of moments), and its df.
-// REQUIRES: at least two controls.
+// REQUIRES: at least two controls, or a pooled_run_var.
 void RunVarianceFromControls(const ControlDiffs& k, double* var, double* df);
 
 struct Comparison {
@@ -74,7 +74,8 @@ Comparison Compare(const MetricDef& m, const std::vector<WindowStat>& ref,
 
 // Difference in differences: (cand - ref) of the canary against the controls' mean difference,
 // which removes both the canary node's own offset and any shift all nodes saw (time of day, a
-// noisy neighbour). REQUIRES: k.d.size() >= 2, one window on each side.
+// noisy neighbour). REQUIRES: one window on each side, and k.d.size() >= 2 or (one control)
+// k.pooled_run_var >= 0.
 Comparison CompareDiD(const MetricDef& m, const WindowStat& ref, const WindowStat& cand,
                       const ControlDiffs& k, const CompareOptions& o);
 

@@ -215,6 +215,7 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
       }
       if (dfs > 0) pooled[m.name] = {std::max(0.0, ss / dfs - wsum / wn), dfs};
     }
+    for (const auto& [name, var_df] : pooled) res.control_run_var[name] = var_df;
     for (const auto& phase : phases) {
       for (const auto& m : Metrics()) {
         std::vector<std::string> classes;
@@ -258,7 +259,16 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
             diffs.pooled_run_var = pooled[m.name].first;
             diffs.pooled_run_df = pooled[m.name].second;
           }
-          if (diffs.d.size() >= 2 && b.size() == 1 && c.size() == 1) {
+          // One control: its difference removes the common shift, and an earlier judgment's
+          // controls measured how much one node's difference strays beyond it.
+          auto earlier = cfg.control_run_var.find(m.name);
+          if (diffs.d.size() == 1 && earlier != cfg.control_run_var.end() &&
+              earlier->second.second >= 1) {
+            diffs.pooled_run_var = earlier->second.first;
+            diffs.pooled_run_df = earlier->second.second;
+          }
+          if ((diffs.d.size() >= 2 || diffs.pooled_run_var >= 0) && b.size() == 1 &&
+              c.size() == 1) {
             CompareOptions measured = o;
             RunVarianceFromControls(diffs, &measured.run_var, &measured.run_var_df);
             v.vs_baseline = Compare(m, b, c, measured);

@@ -31,6 +31,11 @@ namespace fwcanary::judge {
 struct JudgeConfig {
   std::map<std::string, double> tolerances;   // by metric name; defaults from the table
   std::map<std::string, double> run_noise;    // by metric name: calibrated run-to-run noise
+  // By metric name: the run-to-run variance of one node's window difference beyond the shift
+  // every node saw, and its degrees of freedom, measured on the control nodes of an earlier
+  // judgment (JudgeResult::control_run_var). With it a single control node is enough for the
+  // difference in differences: a rollout's last wave has only the nodes upgraded before it.
+  std::map<std::string, std::pair<double, double>> control_run_var;
   // Which metrics are critical (for deliver and retrieve, or per node); empty: the table's.
   std::vector<std::string> critical;
   double alpha = 0.01;        // false-discovery rate for FAILs (Benjamini-Hochberg)
@@ -57,6 +62,9 @@ struct JudgeResult {
   std::vector<MetricVerdict> metrics;
   std::vector<std::string> integrity;  // one line per run with lost or corrupt messages
   std::vector<std::string> notes;      // honesty: assumed noise, missing data, agent errors
+  // What two or more control nodes measured: per metric, the run-to-run variance of a
+  // difference beyond the common shift, pooled over phases and classes, and its df.
+  std::map<std::string, std::pair<double, double>> control_run_var;
 };
 
 struct JudgeInput {

@@ -84,9 +84,9 @@ const std::vector<MetricDef>& Metrics() {
   // +-18% between fio runs); used only when a side has one run and no control to measure it.
   static const std::vector<MetricDef> t = {
       {"throughput", true, Direction::kLowerIsWorse, Scale::kLog, 0.05, true, 0.03, "ops/s",
-       Throughput, "completed operations per second (errors excluded)"},
+       Throughput, "completed operations per second (errors excluded)", -1, true},
       {"bytes_per_s", true, Direction::kLowerIsWorse, Scale::kLog, 0.05, false, 0.05, "B/s",
-       BytesPerSecond, "payload bytes per second"},
+       BytesPerSecond, "payload bytes per second", -1, true},
       // The median is critical: a regression that moves the body of the distribution (a slower
       // fsync) can hide under a tail dominated by host noise.
       {"p50", true, Direction::kHigherIsWorse, Scale::kLog, 0.10, true, 0.05, "us",

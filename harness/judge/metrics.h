@@ -37,6 +37,11 @@ struct MetricDef {
   std::function<std::optional<double>(const IntervalSpan&, const std::string& cls)> over;
   std::string help;
   double quantile = -1;  // latency quantiles: which one (the judge shares merged histograms)
+  // Counts of completed operations per block (throughput, bytes/s). In an open loop with the
+  // same arrivals on both sides, an operation that completes just after a block boundary in one
+  // run and just before it in the other moves one count between neighbouring blocks: the paired
+  // block differences are negatively correlated and largely cancel over the window.
+  bool completion_counts = false;
 };
 
 const std::vector<MetricDef>& Metrics();

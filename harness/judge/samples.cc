@@ -34,8 +34,12 @@ void DropWarmup(Run& run, const LoadOptions& opts) {
   double start = iv.front().t - iv.front().dt;
   double len = iv.back().t - start;
   double cut = std::min(opts.warmup_s, opts.warmup_fraction * len);
+  // An interval belongs to the warm-up when most of it lies inside the cut. Deciding by its end
+  // (t <= cut) let a millisecond of timer jitter keep the interval ending at 5.0003 s in one run
+  // and drop the one ending at 4.9999 s in the other: the windows then differed by an interval,
+  // their blocks no longer paired, and the workload's own noise came back into the comparison.
   iv.erase(std::remove_if(iv.begin(), iv.end(),
-                          [&](const IntervalRecord& r) { return r.t - start <= cut + 1e-9; }),
+                          [&](const IntervalRecord& r) { return r.t - r.dt / 2 - start < cut; }),
            iv.end());
 }
 

@@ -1,6 +1,7 @@
 #include "harness/judge/window_stat.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "harness/judge/stats.h"
 
@@ -10,6 +11,9 @@ int BlockCount(int n) { return std::min(10, n / 2); }
 
 namespace {
 constexpr double kMaxLag1 = 0.8;  // beyond it, blocks are too short to say anything: 9x
+// Increments of a stationary (white) process have lag-1 autocorrelation -0.5: the most that
+// completions moving between neighbouring blocks can cancel (variance x1/3).
+constexpr double kMinCountLag1 = -0.5;
 
 double BatchVariance(const std::vector<double>& values, double r) {
   return Variance(values) / static_cast<double>(values.size()) * (1 + r) / (1 - r);
@@ -26,15 +30,34 @@ std::vector<double> BlockValues(const WindowStat& s) {
 }
 }  // namespace
 
+bool BlocksAligned(const WindowStat& a, const WindowStat& b) {
+  if (a.blocks.size() < 2 || a.blocks.size() != b.blocks.size() || a.intervals != b.intervals) {
+    return false;
+  }
+  // Block i of one window must cover the same stretch of its phase as block i of the other
+  // (times count from each run's start; a block with no data is skipped and shifts the rest).
+  const double dt = (a.t_end - a.t_begin) / std::max(a.intervals, 1);
+  for (std::size_t i = 0; i < a.blocks.size(); ++i) {
+    if (std::abs(a.blocks[i].first - b.blocks[i].first) > dt / 2) return false;
+  }
+  return true;
+}
+
 double PairedWithinVar(const WindowStat& a, const WindowStat& b, double* df) {
-  if (a.blocks.size() >= 2 && a.blocks.size() == b.blocks.size()) {
+  if (BlocksAligned(a, b)) {
     std::vector<double> d;
     for (std::size_t i = 0; i < a.blocks.size(); ++i) {
       d.push_back(b.blocks[i].second - a.blocks[i].second);
     }
     *df = static_cast<double>(d.size() - 1);
     // The difference of two windows' blocks is as autocorrelated as the windows themselves.
-    return BatchVariance(d, std::max(a.block_lag1, b.block_lag1));
+    double r = std::max(a.block_lag1, b.block_lag1);
+    if (a.completion_counts && b.completion_counts && d.size() >= 6) {
+      const double n = static_cast<double>(d.size());
+      const double own = (Lag1Autocorrelation(d) + 1 / n) / (1 - 3 / n);  // E[r] ~ rho - (1+3rho)/n
+      if (own < 0) r = std::max(own, kMinCountLag1);
+    }
+    return BatchVariance(d, r);
   }
   if (a.within_var < 0 || b.within_var < 0) {
     *df = 0;
@@ -77,6 +100,7 @@ const BlockHistograms& Histograms(const Window& w, const std::string& cls, Histo
 std::optional<WindowStat> MeasureWindow(const MetricDef& m, const Window& w,
                                         const std::string& cls, HistogramCache* cache) {
   WindowStat s;
+  s.completion_counts = m.completion_counts;
   if (m.quantile >= 0 && !w.intervals.empty()) {
     BlockHistograms local;
     const BlockHistograms& h = Histograms(w, cls, cache, &local);

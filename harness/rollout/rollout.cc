@@ -136,6 +136,12 @@ class Controller {
   // Run-to-run noise measured on the controls of earlier waves: a last wave has no controls
   // left, and this is better than the metric table's assumption.
   std::map<std::string, double> measured_noise_;
+  // What the controls of the last judged wave said about one node's difference beyond the
+  // shift every node saw (var, df per metric), and the window that wave's after-load wrote per
+  // client: the last wave, with no node left on the old firmware, is judged against them.
+  std::map<std::string, std::pair<double, double>> control_run_var_;
+  std::map<std::string, std::string> previous_after_;
+  std::string previous_window_;
   nlohmann::json waves_ = nlohmann::json::array();
   std::unique_ptr<LeaseKeeper> keeper_;
 };
@@ -530,6 +536,9 @@ Outcome Controller::WaveStep(const Wave& wave) {
     if (d["verdict"] == "PASS") {
       for (const auto& t : targets) upgraded_.insert(t);
       measured_noise_ = d.value("measured_noise", std::map<std::string, double>{});
+      control_run_var_ = d.value("control_run_var", control_run_var_);
+      previous_after_ = j_.StepData(w + ".after").value("samples", std::map<std::string, std::string>{});
+      previous_window_ = w;
       waves_.push_back(d["wave"]);
       return std::nullopt;
     }
@@ -600,7 +609,6 @@ Outcome Controller::WaveStep(const Wave& wave) {
   if (Outcome out = Window(w + ".after", w, sc_.workload, nullptr, &after, &wave)) return out;
 
   std::vector<std::string> base_files, cand_files, ctrl_files, errors;
-  for (const auto& [node, path] : baseline_) base_files.push_back(path);
   for (const auto* c : sc_.inventory.Clients()) {
     if (targets.count(c->writes_to)) cand_files.push_back(after[c->name]);
   }
@@ -608,8 +616,35 @@ Outcome Controller::WaveStep(const Wave& wave) {
   for (const auto* t : sc_.inventory.Targets()) {
     if (!upgraded_.count(t->name) && !targets.count(t->name)) not_yet.insert(t->name);
   }
+  // Controls: nodes still on the old firmware, in this wave's time window. The last wave has
+  // none left; judged against the first baseline alone, a shift every node saw since then (on
+  // the lab: the shared host, 2x in surge latency between windows) is blamed on the firmware or
+  // drowns it. So it is judged against the previous wave's after-load window instead, where its
+  // targets still ran the old firmware, with the nodes upgraded before as controls: their
+  // firmware did not change between the two windows, so their difference is the common shift.
+  // (Their own verdict was PASS; a firmware whose harm grows with time is still caught by the
+  // targets' change and by the nodes' earlier waves, which compared with the first baseline.)
+  std::set<std::string> upgraded_before;
+  for (const auto& n : upgraded_) {
+    if (!targets.count(n)) upgraded_before.insert(n);
+  }
+  std::set<std::string> controls = not_yet;
+  std::string reference = "baseline";
+  const bool rolling = not_yet.empty() && !upgraded_before.empty() && !previous_after_.empty();
+  if (rolling) {
+    controls = upgraded_before;
+    reference = previous_window_;
+    Log(w + ": no node is left on the old firmware: judged against " + reference +
+        "'s window, the nodes upgraded before it as controls");
+    for (const auto* c : sc_.inventory.Clients()) {
+      auto it = previous_after_.find(c->name);
+      if (it != previous_after_.end()) base_files.push_back(it->second);
+    }
+  } else {
+    for (const auto& [node, path] : baseline_) base_files.push_back(path);
+  }
   for (const auto* c : sc_.inventory.Clients()) {
-    if (not_yet.count(c->writes_to)) ctrl_files.push_back(after[c->name]);
+    if (controls.count(c->writes_to)) ctrl_files.push_back(after[c->name]);
   }
   judge::JudgeInput in{Load(base_files, "baseline", &errors), Load(cand_files, "candidate", &errors),
                        Load(ctrl_files, "control", &errors)};
@@ -622,7 +657,9 @@ Outcome Controller::WaveStep(const Wave& wave) {
   cfg.alpha = sc_.judge.alpha;
   cfg.critical = sc_.judge.critical;
   cfg.run_noise = measured_noise_;
+  cfg.control_run_var = control_run_var_;
   judge::JudgeResult verdict = judge::Judge(in, cfg);
+  if (!rolling && !verdict.control_run_var.empty()) control_run_var_ = verdict.control_run_var;
   if (!in.control.empty()) {
     std::vector<std::pair<const judge::Run*, const judge::Run*>> pairs;
     for (const auto& k : in.control) {
@@ -638,12 +675,14 @@ Outcome Controller::WaveStep(const Wave& wave) {
   Log(w + " verdict:\n" + table);
   wj["verdict"] = judge::VerdictName(verdict.overall);
   wj["reason"] = verdict.reason;
-  wj["controls"] = std::vector<std::string>(not_yet.begin(), not_yet.end());
+  wj["controls"] = std::vector<std::string>(controls.begin(), controls.end());
+  wj["reference"] = reference;
   waves_.push_back(wj);
   j_.FinishStep(w + ".judge", {{"verdict", judge::VerdictName(verdict.overall)},
                                {"reason", verdict.reason},
                                {"exit_code", judge::ExitCodeFor(verdict.overall)},
                                {"measured_noise", measured_noise_},
+                               {"control_run_var", control_run_var_},
                                {"wave", wj}});
   if (verdict.overall != judge::Verdict::kPass) {
     Log(w + ": " + judge::VerdictName(verdict.overall) + ": halting and rolling back " +
@@ -655,6 +694,8 @@ Outcome Controller::WaveStep(const Wave& wave) {
                   verdict.reason + (rolled ? "" : " (and the rollback did not complete)"));
   }
   Log(w + ": PASS: " + verdict.reason);
+  previous_after_ = after;
+  previous_window_ = w;
   if (sc_.rollout.pause_s > 0 && &wave != &plan_.waves.back()) {
     progress_.EnterStage(w, "pause");
     std::this_thread::sleep_for(std::chrono::duration<double>(sc_.rollout.pause_s));

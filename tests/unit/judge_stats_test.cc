@@ -151,5 +151,72 @@ TEST_CASE("window stats: windows of three blocks get a finite, uncorrected autoc
   }
 }
 
+TEST_CASE("window stats: blocks pair only when they cover the same stretch of the phase") {
+  // Two windows of 20 one-second intervals, 10 blocks of 2 s, with the same block values: paired
+  // block by block, their difference has no within-window noise at all.
+  auto window = [](double first_t) {
+    WindowStat w;
+    w.intervals = 20;
+    w.t_begin = first_t;
+    w.t_end = first_t + 20;
+    std::vector<double> v = {1.0, 1.4, 0.8, 1.1, 1.3, 0.9, 1.2, 1.0, 0.7, 1.5};
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      w.blocks.push_back({first_t + 2.0 * static_cast<double>(i), v[i]});
+    }
+    w.within_var = 0.01;
+    w.within_df = 9;
+    return w;
+  };
+  WindowStat a = window(5), b = window(5.0004);
+  CHECK(BlocksAligned(a, b));
+  double df = 0;
+  CHECK(PairedWithinVar(a, b, &df) == Approx(0.0).margin(1e-12));
+  CHECK(df == 9);
+  // The same values one interval later (a warm-up cut one interval apart, or a block with no data
+  // skipped): pairing them would compare different seconds. Unpaired, the noises add.
+  WindowStat shifted = window(6);
+  CHECK_FALSE(BlocksAligned(a, shifted));
+  CHECK(PairedWithinVar(a, shifted, &df) == Approx(0.02));
+  CHECK(df == 18);
+  WindowStat fewer = window(5);
+  fewer.blocks.pop_back();
+  CHECK_FALSE(BlocksAligned(a, fewer));
+  WindowStat longer = window(5);
+  longer.intervals = 21;
+  CHECK_FALSE(BlocksAligned(a, longer));
+}
+
+TEST_CASE("window stats: completions that move across a block boundary cancel in a paired count difference") {
+  // Same arrivals on both sides; a few operations complete just after a boundary in one run and
+  // just before it in the other: the block differences go +x, -x and sum to about nothing.
+  auto window = [](const std::vector<double>& v, bool counts) {
+    WindowStat w;
+    w.intervals = 20;
+    w.t_begin = 5;
+    w.t_end = 25;
+    for (std::size_t i = 0; i < v.size(); ++i) w.blocks.push_back({5 + 2.0 * static_cast<double>(i), v[i]});
+    w.block_lag1 = 0.3;  // the levels' (pooled) autocorrelation: bursts of arrivals
+    w.completion_counts = counts;
+    return w;
+  };
+  std::vector<double> base = {2.0, 2.1, 1.9, 2.2, 2.0, 2.1, 1.8, 2.0, 2.2, 2.1};
+  std::vector<double> spill = {0.03, -0.02, -0.01, 0.02, 0.01, -0.03, 0.02, -0.02, 0.01, -0.01};
+  std::vector<double> cand = base;
+  for (std::size_t i = 0; i < cand.size(); ++i) cand[i] += spill[i];
+  double df = 0;
+  const double latency_like = PairedWithinVar(window(base, false), window(cand, false), &df);
+  const double counts = PairedWithinVar(window(base, true), window(cand, true), &df);
+  // Latency-like metrics keep the windows' own autocorrelation: (1 + 0.3) / (1 - 0.3).
+  CHECK(latency_like == Approx(Variance(spill) / 10 * 1.3 / 0.7));
+  // Counts use the differences' own, clamped at -0.5: a third of the independent-blocks variance.
+  CHECK(counts == Approx(Variance(spill) / 10 / 3));
+  // Differences with no sign of cancelling (a deficit that drifts) keep the windows' value.
+  std::vector<double> steady = {-0.02, -0.025, -0.03, -0.035, -0.03, -0.04, -0.045, -0.04, -0.035, -0.03};
+  std::vector<double> short_of = base;
+  for (std::size_t i = 0; i < short_of.size(); ++i) short_of[i] += steady[i];
+  CHECK(PairedWithinVar(window(base, true), window(short_of, true), &df) ==
+        Approx(Variance(steady) / 10 * 1.3 / 0.7));
+}
+
 }  // namespace
 }  // namespace fwcanary::judge

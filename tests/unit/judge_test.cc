@@ -1,5 +1,7 @@
 // The judge's rules on small, hand-made inputs: integrity, missing data, direction, tolerance,
 // and the difference in differences that keeps a shift every node saw from being blamed.
+#include <random>
+
 #include <catch2/catch.hpp>
 
 #include "harness/judge/calibration.h"
@@ -95,6 +97,114 @@ TEST_CASE("judge: one run per side is honest about the noise it cannot measure")
   CHECK(Find(r2, "deliver", "p99")->verdict == Verdict::kFail);
   CHECK(r2.overall == Verdict::kFail);
   CHECK(ExitCodeFor(r2.overall) == 1);
+}
+
+// One node's agent records, as the agent writes them: 60 one-second steady intervals whose
+// operation counts come from `seed` (every node runs the same seed, as the controller starts
+// them: the same arrivals), latencies around 10 ms. `end_of_5th` is when the fifth interval
+// closed: timer jitter puts it a little before or after 5 s.
+std::string AgentRecords(const std::string& node, double end_of_5th, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::poisson_distribution<int> arrivals(12);
+  std::string text;
+  for (int i = 1; i <= 60; ++i) {
+    IntervalRecord r;
+    r.node = node;
+    r.engine = "mail";
+    r.phase = "steady";
+    r.t = i == 5 ? end_of_5th : i + 0.0005;
+    r.dt = r.t - (i == 1 ? 0.0 : i == 6 ? end_of_5th : i - 1 + 0.0005);
+    for (const char* cls : {"deliver", "retrieve"}) {
+      OpStats& s = r.ops[cls];
+      s.count = static_cast<uint64_t>(arrivals(rng));
+      for (uint64_t k = 0; k < s.count; ++k) s.hist.Record(10000 + 100.0 * static_cast<double>(k));
+    }
+    text += r.ToJson().dump() + "\n";
+  }
+  return text;
+}
+
+std::vector<Run> Parsed(const std::string& text) {
+  Result<std::vector<Run>> runs = ParseAgentRecords(text, "test.jsonl", LoadOptions{});
+  REQUIRE(runs.ok());
+  return runs.value();
+}
+
+TEST_CASE("judge: timer jitter at the warm-up's edge does not unpair the same arrivals") {
+  // Seen on the lab: node-3's fifth interval ended at 5.0003 s in one window and at 4.99996 s in
+  // the other. The warm-up cut kept it in one and dropped it in the other, the blocks of the two
+  // windows were shifted by a second, and the good firmware's throughput (identical counts on
+  // every node) came out "+0% [-5%, +6%]": INCONCLUSIVE on a 5% tolerance.
+  std::vector<Run> early = Parsed(AgentRecords("node-3", 4.99996, 1));
+  std::vector<Run> late = Parsed(AgentRecords("node-3", 5.0003, 1));
+  REQUIRE(early.size() == 1);
+  REQUIRE(late.size() == 1);
+  CHECK(early[0].windows[0].intervals.size() == 55);
+  CHECK(late[0].windows[0].intervals.size() == 55);
+
+  std::vector<Run> baseline, candidate, control;
+  for (const char* node : {"node-1", "node-2"}) {
+    baseline.push_back(Parsed(AgentRecords(node, 5.0005, 1))[0]);
+  }
+  baseline.push_back(early[0]);
+  candidate.push_back(Parsed(AgentRecords("node-1", 5.0005, 1))[0]);
+  control.push_back(Parsed(AgentRecords("node-2", 5.0005, 1))[0]);
+  control.push_back(late[0]);
+  JudgeResult r = Judge({baseline, candidate, control}, JudgeConfig{});
+  for (const char* cls : {"deliver", "retrieve"}) {
+    INFO(cls);
+    const MetricVerdict* v = Find(r, cls, "throughput");
+    REQUIRE(v != nullptr);
+    INFO(v->sentence);
+    CHECK(v->vs_control.se < 0.001);  // the shared arrivals cancel, block by block
+    CHECK(v->verdict == Verdict::kPass);
+  }
+}
+
+TEST_CASE("judge: one control and the run-to-run noise an earlier wave's controls measured remove a common shift") {
+  testing::SyntheticNoise n;
+  // Wave 1: a canary and three controls; their spread measures one node's difference beyond
+  // the shift every node saw.
+  auto wave1 = testing::SyntheticCanary(3, 0, 0, n, 31);
+  JudgeResult r1 = Judge({wave1.baseline, wave1.candidate, wave1.control}, JudgeConfig{});
+  REQUIRE(r1.control_run_var.count("p99") == 1);
+  CHECK(r1.control_run_var.at("p99").first >= 0);
+  CHECK(r1.control_run_var.at("p99").second == 2);  // three controls, one class, one phase
+
+  // The last wave: node-2 is upgraded, node-1 (upgraded before, same firmware in both windows)
+  // is the only control. Between the two windows the shared host got 40% slower for everyone.
+  auto last_wave = [&](double shift, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    JudgeInput in;
+    for (const char* node : {"node-1", "node-2"}) {
+      const double offset = std::string(node) == "node-1" ? 0.03 : -0.02;
+      in.baseline.push_back(testing::SyntheticRun(node, offset, 0, 0, 0, n, rng));
+    }
+    in.candidate.push_back(testing::SyntheticRun("node-2", -0.02, std::log(1.4), shift, 0, n, rng));
+    in.control.push_back(testing::SyntheticRun("node-1", 0.03, std::log(1.4), 0, 0, n, rng));
+    return in;
+  };
+  JudgeConfig cfg;
+  cfg.control_run_var = r1.control_run_var;
+  JudgeInput good = last_wave(0, 32);
+  JudgeResult pass = Judge(good, cfg);
+  const MetricVerdict* v = Find(pass, "deliver", "p99", "node-2");
+  REQUIRE(v != nullptr);
+  INFO(v->sentence);
+  CHECK(v->vs_control_is_did);
+  CHECK(v->vs_baseline.effect > std::log(1.3));  // the node alone looks 40% slower ...
+  CHECK(std::abs(v->vs_control.effect) < 0.05);  // ... and so did its control
+  CHECK(v->verdict == Verdict::kPass);
+  CHECK(pass.overall == Verdict::kPass);
+  // Without the earlier measurement one control cannot say how far a node strays on its own:
+  // the judge falls back to its own baseline and the shift is not passed.
+  JudgeResult alone = Judge(good, JudgeConfig{});
+  CHECK_FALSE(Find(alone, "deliver", "p99", "node-2")->vs_control_is_did);
+  CHECK(Find(alone, "deliver", "p99", "node-2")->verdict != Verdict::kPass);
+  // A real regression on top of the common shift is still caught.
+  JudgeResult fail = Judge(last_wave(0.30, 32), cfg);
+  CHECK(Find(fail, "deliver", "p99", "node-2")->verdict == Verdict::kFail);
+  CHECK(fail.overall == Verdict::kFail);
 }
 
 TEST_CASE("judge: tolerances come from the config by metric name") {
