@@ -622,8 +622,9 @@ Outcome Controller::WaveStep(const Wave& wave) {
   // drowns it. So it is judged against the previous wave's after-load window instead, where its
   // targets still ran the old firmware, with the nodes upgraded before as controls: their
   // firmware did not change between the two windows, so their difference is the common shift.
-  // (Their own verdict was PASS; a firmware whose harm grows with time is still caught by the
-  // targets' change and by the nodes' earlier waves, which compared with the first baseline.)
+  // Known limit: a harm that grows with time since the upgrade grows on those controls too and
+  // is partly subtracted here; the earlier waves (against the first baseline, with controls on
+  // the old firmware) are what sees it, at the size it had reached by then.
   std::set<std::string> upgraded_before;
   for (const auto& n : upgraded_) {
     if (!targets.count(n)) upgraded_before.insert(n);
