@@ -16,14 +16,18 @@ TEST_CASE("fio engine: json+ intervals become deliver and retrieve records", "[a
   REQUIRE(run.exit_code == 0);
   auto iv = run.intervals("steady");
   REQUIRE(iv.size() >= 2);
-  uint64_t deliver = 0;
+  uint64_t deliver = 0, retrieve = 0;
   for (const auto& r : iv) {
     CHECK(r["engine"] == "fio");
     CHECK(r["ops"]["deliver"]["count"].get<uint64_t>() > 0);
-    CHECK(r["ops"]["retrieve"]["count"].get<uint64_t>() > 0);
     CHECK_FALSE(r["ops"]["deliver"]["hist"]["counts"].empty());
     deliver += r["ops"]["deliver"]["count"].get<uint64_t>();
+    // Every interval carries the class, but one may hold no read: on a loaded CI machine fio's
+    // read job once completed nothing in an interval (the last one is often half a second).
+    REQUIRE(r["ops"].contains("retrieve"));
+    retrieve += r["ops"]["retrieve"]["count"].get<uint64_t>();
   }
+  CHECK(retrieve > 0);
   const json& sum = run.summary();
   CHECK(sum["ops"]["deliver"]["count"] == deliver);
   CHECK(sum["ops"]["deliver"]["p99_us"].get<double>() > 0);
