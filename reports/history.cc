@@ -9,6 +9,7 @@
 #include <map>
 
 #include "common/sqlite_db.h"
+#include "reports/run_model.h"
 
 namespace fwcanary::reports {
 namespace {
@@ -29,10 +30,7 @@ CREATE TABLE IF NOT EXISTS samples (run_id TEXT, wave INTEGER, node TEXT, path T
   PRIMARY KEY (run_id, wave, node));
 )";
 
-std::string Str(const json& j, const char* key) {
-  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
-}
-std::string Num(double v) {
+std::string PlainNumber(double v) {
   char b[64];
   std::snprintf(b, sizeof b, "%.10g", v);
   return b;
@@ -59,30 +57,34 @@ Status RecordRun(const std::string& db_path, const json& model, const std::strin
   if (!opened.ok()) return opened.status();
   SqliteDb& db = *opened.value();
   const json& run = model["run"];
-  const std::string id = Str(run, "id");
+  const std::string id = ModelString(run, "id");
   std::error_code ec;
   const std::string dir = fs::absolute(run_dir, ec).string();
   for (const char* table : {"figures", "verdicts", "samples"}) {
     if (Status s = db.Exec(std::string("DELETE FROM ") + table + " WHERE run_id = ?", {id}); !s.ok()) return s;
   }
-  Status s = db.Exec("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     {id, Str(run, "scenario"), Num(run.value("started", 0.0)), Str(run, "image"), Str(run, "version"),
-                      Str(run, "verdict"), run["exit_code"].is_number() ? std::to_string(run["exit_code"].get<int>()) : "",
-                      Str(run, "reason"), dir, Num(run.value("duration_s", 0.0))});
+  Status s =
+      db.Exec("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              {id, ModelString(run, "scenario"), PlainNumber(run.value("started", 0.0)),
+               ModelString(run, "image"), ModelString(run, "version"), ModelString(run, "verdict"),
+               run["exit_code"].is_number() ? std::to_string(run["exit_code"].get<int>()) : "",
+               ModelString(run, "reason"), dir, PlainNumber(run.value("duration_s", 0.0))});
   if (!s.ok()) return s;
   for (const auto& win : model["windows"]) {
-    if (Str(win, "kind") != "after" && Str(win, "kind") != "baseline") continue;
+    if (ModelString(win, "kind") != "after" && ModelString(win, "kind") != "baseline") continue;
     const std::string wave = std::to_string(win.value("wave", 0));
     for (const auto& f : win["figures"]) {
       s = db.Exec("INSERT OR REPLACE INTO figures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  {id, wave, Str(f, "role"), Str(f, "phase"), Str(f, "class"), Num(f.value("throughput", 0.0)),
-                   Num(f.value("p50_ms", 0.0)), Num(f.value("p99_ms", 0.0)), Num(f.value("p999_ms", 0.0)),
-                   std::to_string(f.value("errors", 0))});
+                  {id, wave, ModelString(f, "role"), ModelString(f, "phase"),
+                   ModelString(f, "class"), PlainNumber(f.value("throughput", 0.0)),
+                   PlainNumber(f.value("p50_ms", 0.0)), PlainNumber(f.value("p99_ms", 0.0)),
+                   PlainNumber(f.value("p999_ms", 0.0)), std::to_string(f.value("errors", 0))});
       if (!s.ok()) return s;
     }
     for (const auto& n : win["nodes"]) {
-      if (Str(win, "kind") != "after" || Str(n, "role") != "canary") continue;
-      s = db.Exec("INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?)", {id, wave, Str(n, "node"), dir + "/" + Str(n, "file")});
+      if (ModelString(win, "kind") != "after" || ModelString(n, "role") != "canary") continue;
+      s = db.Exec("INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?)",
+                  {id, wave, ModelString(n, "node"), dir + "/" + ModelString(n, "file")});
       if (!s.ok()) return s;
     }
   }
@@ -91,8 +93,9 @@ Status RecordRun(const std::string& db_path, const json& model, const std::strin
     for (const auto& m : w["judge"].value("metrics", json::array())) {
       double effect = m["vs_baseline"].is_object() ? m["vs_baseline"].value("effect", 0.0) : std::numeric_limits<double>::quiet_NaN();
       s = db.Exec("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                  {id, std::to_string(w.value("wave", 0)), Str(m, "node"), Str(m, "phase"), Str(m, "class"),
-                   Str(m, "metric"), Str(m, "verdict"), std::isfinite(effect) ? Num(effect) : ""});
+                  {id, std::to_string(w.value("wave", 0)), ModelString(m, "node"),
+                   ModelString(m, "phase"), ModelString(m, "class"), ModelString(m, "metric"),
+                   ModelString(m, "verdict"), std::isfinite(effect) ? PlainNumber(effect) : ""});
       if (!s.ok()) return s;
     }
   }
@@ -155,7 +158,8 @@ Result<std::string> RenderHistory(const std::string& db_path, const HistoryQuery
           double v = std::stod(r[3 + which]);
           double med = Median(passing);
           bool worse = std::isfinite(med) && med > 0 && (which == 0 ? v > med * 1.2 : v < med / 1.2);
-          std::snprintf(line, sizeof line, " #%d %-9s", index[r[0]] + 1, (Num(std::round(v * 100) / 100) + (worse ? "!" : "")).c_str());
+          std::snprintf(line, sizeof line, " #%d %-9s", index[r[0]] + 1,
+                        (PlainNumber(std::round(v * 100) / 100) + (worse ? "!" : "")).c_str());
           out += line;
           if (r[5] == "PASS") passing.push_back(v);
         }

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "reports/run_model.h"
 #include "reports/svg_chart.h"
 #include "reports/svg_timeline.h"
 #include "reports/xml_text.h"
@@ -19,9 +20,6 @@ using nlohmann::json;
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::string Str(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
-}
 std::string H(const std::string& s) { return XmlEscape(s); }
 
 std::string Utc(double t) {
@@ -64,7 +62,7 @@ details{margin:6px 0}summary{cursor:pointer;color:#1f77b4}
 // Series of one role and class in a window.
 const json* FindSeries(const json& window, const std::string& role, const std::string& cls) {
   for (const auto& s : window["series"]) {
-    if (Str(s, "role") == role && Str(s, "class") == cls) return &s;
+    if (ModelString(s, "role") == role && ModelString(s, "class") == cls) return &s;
   }
   return nullptr;
 }
@@ -79,7 +77,8 @@ std::vector<ChartBand> Bands(const json& window) {
   std::vector<ChartBand> bands;
   int i = 0;
   for (const auto& p : window["phases"]) {
-    bands.push_back({p.value("start", 0.0), p.value("end", 0.0), Str(p, "name"), i++ % 2 ? "#f7f7f7" : "#eef3f8"});
+    bands.push_back({p.value("start", 0.0), p.value("end", 0.0), ModelString(p, "name"),
+                     i++ % 2 ? "#f7f7f7" : "#eef3f8"});
   }
   return bands;
 }
@@ -90,14 +89,17 @@ std::vector<ChartMarker> NodeMarkers(const json& model, const json& window, cons
   double start = window.value("started", 0.0);
   double end = window["done"].is_number() ? window["done"].get<double>() : start + 1e9;
   for (const auto& n : model["nodes"]) {
-    if (!nodes.count(Str(n, "name"))) continue;
+    if (!nodes.count(ModelString(n, "name"))) continue;
     for (const auto& e : n["timeline"]) {
       double t = e.value("t", 0.0);
       if (t < start || t > end) continue;
-      std::string state = Str(e, "state");
+      std::string state = ModelString(e, "state");
       if (state == "flash_acked" || state == "rollback_acked") continue;  // a moment after "sent"
       std::string label = state == "flash_sent" ? "flash " : state == "active" ? "active " : state + " ";
-      out.push_back({t - start, label + Str(n, "name"), state == "failed" ? "#d62728" : StateColor(state) == "#cccccc" ? "#b00" : "#a0522d"});
+      out.push_back({t - start, label + ModelString(n, "name"),
+                     state == "failed"                ? "#d62728"
+                     : StateColor(state) == "#cccccc" ? "#b00"
+                                                      : "#a0522d"});
     }
   }
   return out;
@@ -105,7 +107,7 @@ std::vector<ChartMarker> NodeMarkers(const json& model, const json& window, cons
 
 std::string Charts(const json& model, const json& window, const json* baseline, const std::set<std::string>& wave_nodes) {
   std::set<std::string> classes;
-  for (const auto& s : window["series"]) classes.insert(Str(s, "class"));
+  for (const auto& s : window["series"]) classes.insert(ModelString(s, "class"));
   std::vector<ChartMarker> markers = NodeMarkers(model, window, wave_nodes);
   std::string out = "<div class=\"charts\">\n";
   for (const auto& cls : classes) {
@@ -126,19 +128,22 @@ std::string Charts(const json& model, const json& window, const json* baseline, 
 
 std::string CdfCharts(const json& window, const json* baseline) {
   std::set<std::string> classes;
-  for (const auto& f : window["figures"]) classes.insert(Str(f, "class"));
+  for (const auto& f : window["figures"]) classes.insert(ModelString(f, "class"));
   std::string out = "<div class=\"charts\">\n";
   for (const auto& cls : classes) {
     ChartSpec c{cls + ": latency CDF", "latency ms (log)", "fraction of operations", true, false, {}, {}, {}};
     auto add = [&](const json& win, const std::string& role) {
       for (const auto& f : win["figures"]) {
-        if (Str(f, "class") != cls || Str(f, "role") != role || Str(f, "phase") == "drain") continue;
+        if (ModelString(f, "class") != cls || ModelString(f, "role") != role ||
+            ModelString(f, "phase") == "drain")
+          continue;
         std::vector<double> x, y;
         for (const auto& p : f["cdf_ms"]) {
           x.push_back(p[0].get<double>());
           y.push_back(p[1].get<double>());
         }
-        c.lines.push_back({role + " " + Str(f, "phase"), kRoleColor.at(role), x, y, Str(f, "phase") != "surge"});
+        c.lines.push_back({role + " " + ModelString(f, "phase"), kRoleColor.at(role), x, y,
+                           ModelString(f, "phase") != "surge"});
       }
     };
     if (baseline) add(*baseline, "baseline");
@@ -153,7 +158,9 @@ std::string QueueChart(const json& window, const json* baseline) {
               {}, {}, Bands(window)};
   auto add = [&](const json& win, const std::string& role, bool dashed) {
     for (const auto& s : win["queue"]) {
-      if (Str(s, "role") == role) q.lines.push_back({role, kRoleColor.at(role), Numbers(s["t"]), Numbers(s["depth"]), dashed});
+      if (ModelString(s, "role") == role)
+        q.lines.push_back(
+            {role, kRoleColor.at(role), Numbers(s["t"]), Numbers(s["depth"]), dashed});
     }
   };
   if (baseline) add(*baseline, "baseline", true);
@@ -166,13 +173,15 @@ std::string FiguresTable(const json& window, const json* baseline) {
                     "<th>p99 ms</th><th>p99.9 ms</th><th>errors</th><th>refused</th></tr>\n";
   auto rows = [&](const json& win, bool only_baseline) {
     for (const auto& f : win["figures"]) {
-      if (only_baseline && Str(f, "role") != "baseline") continue;
-      out += "<tr><td>" + H(Str(f, "phase")) + "</td><td>" + H(Str(f, "class")) + "</td><td>" + H(Str(f, "role")) +
-             "</td><td class=num>" + Fixed(f.value("throughput", 0.0), 1) + "</td><td class=num>" +
-             Fixed(f.value("p50_ms", 0.0), 3) + "</td><td class=num>" + Fixed(f.value("p99_ms", 0.0), 3) +
-             "</td><td class=num>" + Fixed(f.value("p999_ms", 0.0), 3) + "</td><td class=num>" +
-             std::to_string(f.value("errors", 0)) + "</td><td class=num>" + std::to_string(f.value("refused", 0)) +
-             "</td></tr>\n";
+      if (only_baseline && ModelString(f, "role") != "baseline") continue;
+      out += "<tr><td>" + H(ModelString(f, "phase")) + "</td><td>" + H(ModelString(f, "class")) +
+             "</td><td>" + H(ModelString(f, "role")) + "</td><td class=num>" +
+             Fixed(f.value("throughput", 0.0), 1) + "</td><td class=num>" +
+             Fixed(f.value("p50_ms", 0.0), 3) + "</td><td class=num>" +
+             Fixed(f.value("p99_ms", 0.0), 3) + "</td><td class=num>" +
+             Fixed(f.value("p999_ms", 0.0), 3) + "</td><td class=num>" +
+             std::to_string(f.value("errors", 0)) + "</td><td class=num>" +
+             std::to_string(f.value("refused", 0)) + "</td></tr>\n";
     }
   };
   if (baseline) rows(*baseline, true);
@@ -184,13 +193,14 @@ std::string SpaceAndDrainTable(const json& window, const json* baseline) {
   std::map<std::string, double> base_bpm;
   if (baseline) {
     for (const auto& n : (*baseline)["nodes"]) {
-      if (n.contains("bytes_per_message")) base_bpm[Str(n, "node")] = n["bytes_per_message"].get<double>();
+      if (n.contains("bytes_per_message"))
+        base_bpm[ModelString(n, "node")] = n["bytes_per_message"].get<double>();
     }
   }
   std::string out = "<table><tr><th>client</th><th>role</th><th>bytes allocated per stored message</th>"
                     "<th>vs baseline</th><th>drain time s</th><th>max queue</th></tr>\n";
   for (const auto& n : window["nodes"]) {
-    std::string node = Str(n, "node");
+    std::string node = ModelString(n, "node");
     std::string bpm = "-", ratio = "-";
     if (n.contains("bytes_per_message")) {
       double v = n["bytes_per_message"].get<double>();
@@ -202,8 +212,9 @@ std::string SpaceAndDrainTable(const json& window, const json* baseline) {
       drain = d["drain_time_s"].is_number() ? Fixed(d["drain_time_s"].get<double>(), 1) : "not drained";
       maxq = std::to_string(d.value("max_queue_depth", 0));
     }
-    out += "<tr><td>" + H(node) + "</td><td>" + H(Str(n, "role")) + "</td><td class=num>" + bpm +
-           "</td><td class=num>" + ratio + "</td><td class=num>" + drain + "</td><td class=num>" + maxq + "</td></tr>\n";
+    out += "<tr><td>" + H(node) + "</td><td>" + H(ModelString(n, "role")) + "</td><td class=num>" +
+           bpm + "</td><td class=num>" + ratio + "</td><td class=num>" + drain +
+           "</td><td class=num>" + maxq + "</td></tr>\n";
   }
   return out + "</table>\n";
 }
@@ -213,11 +224,13 @@ std::string VerdictTable(const json& judge) {
   std::string bad, good;
   int passes = 0;
   for (const auto& m : judge.value("metrics", json::array())) {
-    std::string v = Str(m, "verdict");
-    std::string cls = Str(m, "class");
-    std::string row = "<tr><td><span class=\"verdict " + H(v) + "\">" + H(v) + "</span></td><td>" + H(Str(m, "node")) +
-                      "</td><td>" + H(Str(m, "phase")) + "</td><td>" + H((cls.empty() ? "" : cls + " ") + Str(m, "metric")) +
-                      (m.value("critical", false) ? "*" : "") + "</td><td>" + H(Str(m, "sentence")) + "</td></tr>\n";
+    std::string v = ModelString(m, "verdict");
+    std::string cls = ModelString(m, "class");
+    std::string row = "<tr><td><span class=\"verdict " + H(v) + "\">" + H(v) + "</span></td><td>" +
+                      H(ModelString(m, "node")) + "</td><td>" + H(ModelString(m, "phase")) +
+                      "</td><td>" + H((cls.empty() ? "" : cls + " ") + ModelString(m, "metric")) +
+                      (m.value("critical", false) ? "*" : "") + "</td><td>" +
+                      H(ModelString(m, "sentence")) + "</td></tr>\n";
     if (v == "PASS") {
       good += row;
       ++passes;
@@ -263,19 +276,22 @@ std::vector<TimelineRow> TimelineRows(const json& model, double start) {
     // A step journaled only as done (the judge) is drawn as a point at that moment.
     double t0 = (s["started"].is_number() ? s["started"].get<double>() : s.value("done", 0.0)) - start;
     double t1 = s["done"].is_number() ? s["done"].get<double>() - start : model["run"].value("duration_s", 0.0);
-    rows.push_back({Str(s, "name"), {{t0, t1, s["done"].is_number() ? "step-done" : "step", Str(s, "name")}}});
+    rows.push_back(
+        {ModelString(s, "name"),
+         {{t0, t1, s["done"].is_number() ? "step-done" : "step", ModelString(s, "name")}}});
   }
   std::sort(rows.begin(), rows.end(), [](const TimelineRow& a, const TimelineRow& b) {
     return a.segments.front().t0 < b.segments.front().t0;
   });
   const double end = model["run"].value("duration_s", 0.0);
   for (const auto& n : model["nodes"]) {
-    TimelineRow row{Str(n, "name"), {}};
+    TimelineRow row{ModelString(n, "name"), {}};
     const json& tl = n["timeline"];
     for (std::size_t i = 0; i < tl.size(); ++i) {
       double t0 = tl[i].value("t", 0.0) - start;
       double t1 = i + 1 < tl.size() ? tl[i + 1].value("t", 0.0) - start : end;
-      row.segments.push_back({t0, t1, Str(tl[i], "state"), Str(tl[i], "state") + ": " + Str(tl[i], "detail")});
+      row.segments.push_back({t0, t1, ModelString(tl[i], "state"),
+                              ModelString(tl[i], "state") + ": " + ModelString(tl[i], "detail")});
     }
     rows.push_back(row);
   }
@@ -286,21 +302,25 @@ std::vector<TimelineRow> TimelineRows(const json& model, double start) {
 
 std::string RenderHtml(const json& model) {
   const json& run = model["run"];
-  const std::string verdict = Str(run, "verdict");
+  const std::string verdict = ModelString(run, "verdict");
   const double start = run.value("started", 0.0);
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>fwcanary " +
-                  H(Str(run, "scenario")) + " " + H(Str(run, "version")) + ": " + H(verdict) +
-                  "</title>\n<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n<style>" +
-                  kStyle + "</style></head><body>\n";
-  h += "<h1>fwcanary: " + H(Str(run, "image")) + " <span class=\"verdict " + H(verdict) + "\" id=\"verdict\">" +
-       H(verdict) + "</span></h1>\n";
-  h += "<p class=\"reason\">" + H(Str(run, "reason")) + "</p>\n";
-  h += "<table class=meta><tr><td>scenario</td><td>" + H(Str(run, "scenario")) + " (" + H(Str(run, "scenario_path")) +
-       ")</td></tr><tr><td>firmware</td><td>" + H(Str(run, "image")) + ", version " + H(Str(run, "version")) +
-       "</td></tr><tr><td>run</td><td>" + H(Str(run, "id")) + (run.value("resumed", false) ? " (resumed)" : "") +
-       "</td></tr><tr><td>started</td><td>" + Utc(start) + ", " + Fixed(run.value("duration_s", 0.0), 0) +
+  std::string h =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>fwcanary " +
+      H(ModelString(run, "scenario")) + " " + H(ModelString(run, "version")) + ": " + H(verdict) +
+      "</title>\n<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n<style>" +
+      kStyle + "</style></head><body>\n";
+  h += "<h1>fwcanary: " + H(ModelString(run, "image")) + " <span class=\"verdict " + H(verdict) +
+       "\" id=\"verdict\">" + H(verdict) + "</span></h1>\n";
+  h += "<p class=\"reason\">" + H(ModelString(run, "reason")) + "</p>\n";
+  h += "<table class=meta><tr><td>scenario</td><td>" + H(ModelString(run, "scenario")) + " (" +
+       H(ModelString(run, "scenario_path")) + ")</td></tr><tr><td>firmware</td><td>" +
+       H(ModelString(run, "image")) + ", version " + H(ModelString(run, "version")) +
+       "</td></tr><tr><td>run</td><td>" + H(ModelString(run, "id")) +
+       (run.value("resumed", false) ? " (resumed)" : "") + "</td></tr><tr><td>started</td><td>" +
+       Utc(start) + ", " + Fixed(run.value("duration_s", 0.0), 0) +
        " s</td></tr><tr><td>exit code</td><td>" +
-       (run["exit_code"].is_number() ? std::to_string(run["exit_code"].get<int>()) : std::string("not finished")) +
+       (run["exit_code"].is_number() ? std::to_string(run["exit_code"].get<int>())
+                                     : std::string("not finished")) +
        "</td></tr></table>\n";
 
   h += "<h2>Waves</h2>\n<table><tr><th>wave</th><th>nodes</th><th>controls</th><th>verdict</th><th>reason</th></tr>\n";
@@ -311,10 +331,15 @@ std::string RenderHtml(const json& model) {
     if (w.value("reference", std::string("baseline")) != "baseline") {
       controls += " (vs " + w.value("reference", std::string()) + "'s window)";
     }
-    h += "<tr><td>" + std::to_string(w.value("wave", 0)) + (w.value("wave", 0) == 1 ? " (canary)" : "") + "</td><td>" +
-         H(nodes) + "</td><td>" + H(controls) + "</td><td><span class=\"verdict " + H(Str(w, "verdict")) + "\">" +
-         H(Str(w, "verdict")) + "</span>" + (w["rolled_back"].is_boolean() ? (w["rolled_back"].get<bool>() ? " rolled back" : " <span class=bad>rollback incomplete</span>") : "") +
-         "</td><td>" + H(Str(w, "reason")) + "</td></tr>\n";
+    h += "<tr><td>" + std::to_string(w.value("wave", 0)) +
+         (w.value("wave", 0) == 1 ? " (canary)" : "") + "</td><td>" + H(nodes) + "</td><td>" +
+         H(controls) + "</td><td><span class=\"verdict " + H(ModelString(w, "verdict")) + "\">" +
+         H(ModelString(w, "verdict")) + "</span>" +
+         (w["rolled_back"].is_boolean()
+              ? (w["rolled_back"].get<bool>() ? " rolled back"
+                                              : " <span class=bad>rollback incomplete</span>")
+              : "") +
+         "</td><td>" + H(ModelString(w, "reason")) + "</td></tr>\n";
   }
   h += "</table>\n";
 
@@ -326,7 +351,7 @@ std::string RenderHtml(const json& model) {
 
   const json* baseline = nullptr;
   for (const auto& w : model["windows"]) {
-    if (Str(w, "kind") == "baseline") baseline = &w;
+    if (ModelString(w, "kind") == "baseline") baseline = &w;
   }
   if (baseline) {
     h += "<h2>Baseline (before any upgrade)</h2>\n" + Charts(model, *baseline, nullptr, {}) + QueueChart(*baseline, nullptr) +
@@ -336,12 +361,14 @@ std::string RenderHtml(const json& model) {
     int n = wave.value("wave", 0);
     std::set<std::string> nodes;
     for (const auto& x : wave.value("nodes", json::array())) nodes.insert(x.get<std::string>());
-    h += "<h2>Wave " + std::to_string(n) + (n == 1 ? " (canary)" : "") + ": <span class=\"verdict " +
-         H(Str(wave, "verdict")) + "\">" + H(Str(wave, "verdict")) + "</span></h2>\n<p>" + H(Str(wave, "reason")) + "</p>\n";
+    h += "<h2>Wave " + std::to_string(n) + (n == 1 ? " (canary)" : "") +
+         ": <span class=\"verdict " + H(ModelString(wave, "verdict")) + "\">" +
+         H(ModelString(wave, "verdict")) + "</span></h2>\n<p>" + H(ModelString(wave, "reason")) +
+         "</p>\n";
     for (const auto& f : wave.value("failures", json::array())) h += "<pre class=bad>" + H(f.get<std::string>()) + "</pre>\n";
     for (const auto& w : model["windows"]) {
       if (w.value("wave", 0) != n) continue;
-      if (Str(w, "kind") == "during") {
+      if (ModelString(w, "kind") == "during") {
         h += "<h3>During the upgrade (steady load; markers: flash and activation)</h3>\n" + Charts(model, w, nullptr, nodes);
       } else {
         h += "<h3>After the upgrade: canary vs baseline vs control</h3>\n" + Charts(model, w, baseline, nodes) +
@@ -356,10 +383,13 @@ std::string RenderHtml(const json& model) {
   std::string drift_rows;
   for (const auto& d : model["drift"]) {
     bool changed = d.value("changed", false);
-    drift_rows += "<tr><td>" + H(Str(d, "node")) + "</td><td>" + H(Str(d, "check")) + "</td><td>" +
-                  (changed ? "<span class=bad>changed</span>" : "same") + "</td><td><pre>" + H(Str(d, "before")) +
-                  "</pre></td><td>" + (changed ? "<pre>" + LineDiff(Str(d, "before"), Str(d, "after")) + "</pre>" : "") +
-                  "</td></tr>\n";
+    drift_rows +=
+        "<tr><td>" + H(ModelString(d, "node")) + "</td><td>" + H(ModelString(d, "check")) +
+        "</td><td>" + (changed ? "<span class=bad>changed</span>" : "same") + "</td><td><pre>" +
+        H(ModelString(d, "before")) + "</pre></td><td>" +
+        (changed ? "<pre>" + LineDiff(ModelString(d, "before"), ModelString(d, "after")) + "</pre>"
+                 : "") +
+        "</td></tr>\n";
   }
   h += drift_rows.empty() ? "<p>No drift checks in this scenario.</p>\n"
                           : "<table><tr><th>node</th><th>check</th><th>after upgrade</th><th>before</th><th>diff after</th></tr>\n" +
@@ -369,31 +399,34 @@ std::string RenderHtml(const json& model) {
        "<th>retrieved</th><th>verified</th><th>lost</th><th>corrupt</th><th>agent</th></tr>\n";
   for (const auto& w : model["windows"]) {
     for (const auto& n : w["nodes"]) {
-      std::string status = Str(n, "status") + (n.contains("error") ? ": " + Str(n, "error") : "") +
-                           (n.contains("agent_error") ? ": " + Str(n, "agent_error") : "");
+      std::string status = ModelString(n, "status") +
+                           (n.contains("error") ? ": " + ModelString(n, "error") : "") +
+                           (n.contains("agent_error") ? ": " + ModelString(n, "agent_error") : "");
       if (!n.contains("integrity")) {
-        h += "<tr><td>" + H(Str(w, "name")) + "</td><td>" + H(Str(n, "node")) + "</td><td colspan=6>-</td><td>" + H(status) +
-             "</td></tr>\n";
+        h += "<tr><td>" + H(ModelString(w, "name")) + "</td><td>" + H(ModelString(n, "node")) +
+             "</td><td colspan=6>-</td><td>" + H(status) + "</td></tr>\n";
         continue;
       }
       const json& i = n["integrity"];
       std::size_t lost = i["lost"].size(), corrupt = i["corrupt"].size();
-      h += "<tr><td>" + H(Str(w, "name")) + "</td><td>" + H(Str(n, "node")) + "</td><td class=num>" +
-           std::to_string(i.value("written", 0)) + "</td><td class=num>" + std::to_string(i.value("delivered", 0)) +
-           "</td><td class=num>" + std::to_string(i.value("retrieved", 0)) + "</td><td class=num>" +
-           std::to_string(i.value("verified", 0)) + "</td><td class=\"num" + (lost ? " bad" : "") + "\">" +
-           std::to_string(lost) + "</td><td class=\"num" + (corrupt ? " bad" : "") + "\">" + std::to_string(corrupt) +
-           "</td><td>" + H(status) + "</td></tr>\n";
+      h += "<tr><td>" + H(ModelString(w, "name")) + "</td><td>" + H(ModelString(n, "node")) +
+           "</td><td class=num>" + std::to_string(i.value("written", 0)) + "</td><td class=num>" +
+           std::to_string(i.value("delivered", 0)) + "</td><td class=num>" +
+           std::to_string(i.value("retrieved", 0)) + "</td><td class=num>" +
+           std::to_string(i.value("verified", 0)) + "</td><td class=\"num" + (lost ? " bad" : "") +
+           "\">" + std::to_string(lost) + "</td><td class=\"num" + (corrupt ? " bad" : "") + "\">" +
+           std::to_string(corrupt) + "</td><td>" + H(status) + "</td></tr>\n";
     }
   }
   h += "</table>\n";
 
-  h += "<h2>Plan</h2>\n<pre>" + H(Str(run, "plan")) + "</pre>\n";
+  h += "<h2>Plan</h2>\n<pre>" + H(ModelString(run, "plan")) + "</pre>\n";
   h += "<details><summary>Event log (" + std::to_string(model["events"].size()) + ")</summary><pre>";
   for (const auto& e : model["events"]) {
-    h += Fixed(e.value("t", 0.0) - start, 1) + " s  " + H(Str(e, "what")) + "\n";
+    h += Fixed(e.value("t", 0.0) - start, 1) + " s  " + H(ModelString(e, "what")) + "\n";
   }
-  h += "</pre></details>\n<p style=\"color:#888\">fwcanary " + H(Str(model, "tool_version")) + ", report version " +
+  h += "</pre></details>\n<p style=\"color:#888\">fwcanary " +
+       H(ModelString(model, "tool_version")) + ", report version " +
        std::to_string(model.value("report_version", 0)) + "</p>\n</body></html>\n";
   return h;
 }

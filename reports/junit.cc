@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "reports/run_model.h"
 #include "reports/xml_text.h"
 
 namespace fwcanary::reports {
@@ -45,15 +46,12 @@ std::string Suite(const std::string& name, const std::vector<Case>& cases, doubl
   return out + "  </testsuite>\n";
 }
 
-std::string Str(const json& j, const char* key) {
-  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
-}
-
 }  // namespace
 
 std::string RenderJUnit(const json& model) {
   const json& run = model["run"];
-  const std::string scenario = Str(run, "scenario").empty() ? "run" : Str(run, "scenario");
+  const std::string scenario =
+      ModelString(run, "scenario").empty() ? "run" : ModelString(run, "scenario");
   std::string suites;
   int tests = 0, failures = 0, errors = 0, skipped = 0;
   auto add = [&](const std::string& name, const std::vector<Case>& cases, double seconds) {
@@ -79,13 +77,14 @@ std::string RenderJUnit(const json& model) {
     if (judge.is_object()) {
       for (const auto& m : judge.value("metrics", json::array())) {
         Case c;
-        std::string klass = Str(m, "class");
-        c.name = Str(m, "node") + " " + Str(m, "phase") + " " + (klass.empty() ? "" : klass + " ") + Str(m, "metric");
+        std::string klass = ModelString(m, "class");
+        c.name = ModelString(m, "node") + " " + ModelString(m, "phase") + " " +
+                 (klass.empty() ? "" : klass + " ") + ModelString(m, "metric");
         c.classname = cls;
-        std::string v = Str(m, "verdict");
+        std::string v = ModelString(m, "verdict");
         if (v == "FAIL") c.outcome = "failure";
         if (v == "INCONCLUSIVE") c.outcome = "skipped";
-        c.message = Str(m, "sentence");
+        c.message = ModelString(m, "sentence");
         cases.push_back(c);
       }
       for (const auto& i : judge.value("integrity", json::array())) {
@@ -94,20 +93,25 @@ std::string RenderJUnit(const json& model) {
     }
     if (cases.empty()) {
       // A wave that stopped before its judge: say so rather than report nothing.
-      cases.push_back({"wave " + std::to_string(n), cls, "error", Str(wave, "reason").empty() ? "not judged" : Str(wave, "reason"), ""});
+      cases.push_back(
+          {"wave " + std::to_string(n), cls, "error",
+           ModelString(wave, "reason").empty() ? "not judged" : ModelString(wave, "reason"), ""});
     }
     add(suite, cases, 0);
   }
-  const std::string verdict = Str(run, "verdict");
+  const std::string verdict = ModelString(run, "verdict");
   if (verdict == "ERROR" || verdict == "INCOMPLETE") {
-    add("run", {{"rollout", "fwcanary." + scenario + ".run", "error", verdict + ": " + Str(run, "reason"), ""}},
+    add("run",
+        {{"rollout", "fwcanary." + scenario + ".run", "error",
+          verdict + ": " + ModelString(run, "reason"), ""}},
         run.value("duration_s", 0.0));
   }
   char head[256];
   std::snprintf(head, sizeof head, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
                 tests, failures, errors, skipped, run.value("duration_s", 0.0));
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"fwcanary " + XmlEscape(scenario) + " " +
-         XmlEscape(Str(run, "version")) + head + suites + "</testsuites>\n";
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"fwcanary " +
+         XmlEscape(scenario) + " " + XmlEscape(ModelString(run, "version")) + head + suites +
+         "</testsuites>\n";
 }
 
 }  // namespace fwcanary::reports

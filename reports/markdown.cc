@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <vector>
 
+#include "reports/run_model.h"
+
 namespace fwcanary::reports {
 namespace {
 
 using nlohmann::json;
-
-std::string Str(const json& j, const char* key) {
-  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
-}
 
 // Table cells: a pipe or a newline would break the row.
 std::string Cell(std::string s) {
@@ -29,12 +27,15 @@ std::string Cell(std::string s) {
 
 std::string RenderMarkdown(const json& model) {
   const json& run = model["run"];
-  const std::string verdict = Str(run, "verdict");
+  const std::string verdict = ModelString(run, "verdict");
   const std::string go = verdict == "PASS" ? "GO" : verdict == "INCOMPLETE" ? "NOT FINISHED" : "NO-GO";
-  const std::string version = Str(run, "version") == Str(run, "image") ? "" : " (version " + Cell(Str(run, "version")) + ")";
-  std::string md = "## fwcanary: " + go + " for " + Cell(Str(run, "image")) + version + "\n\n";
-  md += "**" + verdict + "**: " + Cell(Str(run, "reason")) + "\n\n";
-  md += "Scenario `" + Str(run, "scenario") + "`, run `" + Str(run, "id") + "`";
+  const std::string version = ModelString(run, "version") == ModelString(run, "image")
+                                  ? ""
+                                  : " (version " + Cell(ModelString(run, "version")) + ")";
+  std::string md =
+      "## fwcanary: " + go + " for " + Cell(ModelString(run, "image")) + version + "\n\n";
+  md += "**" + verdict + "**: " + Cell(ModelString(run, "reason")) + "\n\n";
+  md += "Scenario `" + ModelString(run, "scenario") + "`, run `" + ModelString(run, "id") + "`";
   if (run["exit_code"].is_number()) md += ", exit code " + std::to_string(run["exit_code"].get<int>());
   if (run.value("resumed", false)) md += ", resumed after an interruption";
   md += ".\n\n";
@@ -43,8 +44,9 @@ std::string RenderMarkdown(const json& model) {
   for (const auto& w : model["waves"]) {
     std::string nodes;
     for (const auto& n : w.value("nodes", json::array())) nodes += (nodes.empty() ? "" : ", ") + n.get<std::string>();
-    md += "| " + std::to_string(w.value("wave", 0)) + (w.value("wave", 0) == 1 ? " (canary)" : "") + " | " +
-          Cell(nodes) + " | " + Str(w, "verdict") + " | " + Cell(Str(w, "reason")) + " |\n";
+    md += "| " + std::to_string(w.value("wave", 0)) + (w.value("wave", 0) == 1 ? " (canary)" : "") +
+          " | " + Cell(nodes) + " | " + ModelString(w, "verdict") + " | " +
+          Cell(ModelString(w, "reason")) + " |\n";
   }
   if (model["waves"].empty()) md += "| - | - | - | no wave was reached |\n";
 
@@ -52,7 +54,7 @@ std::string RenderMarkdown(const json& model) {
   for (const auto& w : model["waves"]) {
     if (!w["judge"].is_object()) continue;
     for (const auto& m : w["judge"].value("metrics", json::array())) {
-      if (Str(m, "verdict") == "FAIL") failed.push_back(m);
+      if (ModelString(m, "verdict") == "FAIL") failed.push_back(m);
     }
   }
   std::stable_sort(failed.begin(), failed.end(), [](const json& a, const json& b) {
@@ -62,13 +64,15 @@ std::string RenderMarkdown(const json& model) {
     md += "\n### What failed\n";
     for (std::size_t i = 0; i < failed.size() && i < 10; ++i) {
       md += "- " + std::string(failed[i].value("critical", false) ? "**critical** " : "") +
-            Cell(Str(failed[i], "sentence")) + "\n";
+            Cell(ModelString(failed[i], "sentence")) + "\n";
     }
     if (failed.size() > 10) md += "- ... and " + std::to_string(failed.size() - 10) + " more (report.html)\n";
   }
   std::string drift;
   for (const auto& d : model["drift"]) {
-    if (d.value("changed", false)) drift += "- " + Str(d, "node") + ": `" + Cell(Str(d, "check")) + "` changed\n";
+    if (d.value("changed", false))
+      drift +=
+          "- " + ModelString(d, "node") + ": `" + Cell(ModelString(d, "check")) + "` changed\n";
   }
   if (!drift.empty()) md += "\n### Configuration drift after the upgrade\n" + drift;
   std::string integrity;
@@ -77,8 +81,8 @@ std::string RenderMarkdown(const json& model) {
       if (!n.contains("integrity")) continue;
       std::size_t lost = n["integrity"]["lost"].size(), corrupt = n["integrity"]["corrupt"].size();
       if (lost + corrupt > 0) {
-        integrity += "- " + Str(win, "name") + " " + Str(n, "node") + ": " + std::to_string(lost) + " lost, " +
-                     std::to_string(corrupt) + " corrupt\n";
+        integrity += "- " + ModelString(win, "name") + " " + ModelString(n, "node") + ": " +
+                     std::to_string(lost) + " lost, " + std::to_string(corrupt) + " corrupt\n";
       }
     }
   }

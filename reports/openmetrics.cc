@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <map>
 
+#include "reports/run_model.h"
+
 namespace fwcanary::reports {
 namespace {
 
@@ -18,10 +20,6 @@ std::string Label(const std::string& v) {
     else out += c;
   }
   return out;
-}
-
-std::string Str(const json& j, const char* key) {
-  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
 }
 
 class Writer {
@@ -48,8 +46,9 @@ class Writer {
 
 std::string RenderOpenMetrics(const json& model) {
   const json& run = model["run"];
-  Writer w("scenario=\"" + Label(Str(run, "scenario")) + "\",version=\"" + Label(Str(run, "version")) + "\"");
-  const std::string verdict = Str(run, "verdict");
+  Writer w("scenario=\"" + Label(ModelString(run, "scenario")) + "\",version=\"" +
+           Label(ModelString(run, "version")) + "\"");
+  const std::string verdict = ModelString(run, "verdict");
   w.Family("fwcanary_run_exit_code", "gauge", "exit code of the last run (0 pass, 1 regression, 2 error, 3 inconclusive; -1 not finished)");
   w.Sample("fwcanary_run_exit_code", {}, run["exit_code"].is_number() ? run["exit_code"].get<double>() : -1.0);
   w.Family("fwcanary_run_verdict", "gauge", "1 for the verdict of the last run");
@@ -61,17 +60,20 @@ std::string RenderOpenMetrics(const json& model) {
 
   w.Family("fwcanary_wave_passed", "gauge", "1 if the wave passed, 0 if not");
   for (const auto& wave : model["waves"]) {
-    w.Sample("fwcanary_wave_passed", {{"wave", std::to_string(wave.value("wave", 0))}}, Str(wave, "verdict") == "PASS");
+    w.Sample("fwcanary_wave_passed", {{"wave", std::to_string(wave.value("wave", 0))}},
+             ModelString(wave, "verdict") == "PASS");
   }
   // The canary's absolute figures per wave, phase and class: what a trend chart plots.
   w.Family("fwcanary_canary_throughput_ops", "gauge", "operations per second per canary client after the upgrade");
   std::string p;
   for (const auto& win : model["windows"]) {
-    if (Str(win, "kind") != "after") continue;
+    if (ModelString(win, "kind") != "after") continue;
     for (const auto& f : win["figures"]) {
-      if (Str(f, "role") != "canary") continue;
+      if (ModelString(f, "role") != "canary") continue;
       w.Sample("fwcanary_canary_throughput_ops",
-               {{"wave", std::to_string(win.value("wave", 0))}, {"phase", Str(f, "phase")}, {"class", Str(f, "class")}},
+               {{"wave", std::to_string(win.value("wave", 0))},
+                {"phase", ModelString(f, "phase")},
+                {"class", ModelString(f, "class")}},
                f.value("throughput", 0.0));
     }
   }
@@ -80,10 +82,13 @@ std::string RenderOpenMetrics(const json& model) {
                        "_seconds";
     w.Family(name, "gauge", std::string(q).substr(0, std::string(q).size() - 3) + " latency of the canary after the upgrade");
     for (const auto& win : model["windows"]) {
-      if (Str(win, "kind") != "after") continue;
+      if (ModelString(win, "kind") != "after") continue;
       for (const auto& f : win["figures"]) {
-        if (Str(f, "role") != "canary") continue;
-        w.Sample(name, {{"wave", std::to_string(win.value("wave", 0))}, {"phase", Str(f, "phase")}, {"class", Str(f, "class")}},
+        if (ModelString(f, "role") != "canary") continue;
+        w.Sample(name,
+                 {{"wave", std::to_string(win.value("wave", 0))},
+                  {"phase", ModelString(f, "phase")},
+                  {"class", ModelString(f, "class")}},
                  f.value(q, 0.0) / 1000.0);
       }
     }
@@ -95,8 +100,12 @@ std::string RenderOpenMetrics(const json& model) {
     for (const auto& m : wave["judge"].value("metrics", json::array())) {
       if (!m["vs_baseline"].is_object()) continue;
       w.Sample("fwcanary_effect_vs_baseline",
-               {{"wave", std::to_string(wave.value("wave", 0))}, {"node", Str(m, "node")}, {"phase", Str(m, "phase")},
-                {"class", Str(m, "class")}, {"metric", Str(m, "metric")}, {"verdict", Str(m, "verdict")}},
+               {{"wave", std::to_string(wave.value("wave", 0))},
+                {"node", ModelString(m, "node")},
+                {"phase", ModelString(m, "phase")},
+                {"class", ModelString(m, "class")},
+                {"metric", ModelString(m, "metric")},
+                {"verdict", ModelString(m, "verdict")}},
                m["vs_baseline"].value("effect", 0.0));
     }
   }

@@ -271,6 +271,10 @@ std::map<std::string, std::string> ParseSections(const std::string& text) {
 
 }  // namespace
 
+std::string ModelString(const nlohmann::json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+
 std::string VerdictForExitCode(int code) {
   switch (code) {
     case 0: return "PASS";

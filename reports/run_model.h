@@ -25,4 +25,8 @@ Result<nlohmann::json> BuildRunModel(const std::string& run_dir);
 // "PASS", "FAIL", "ERROR", "INCONCLUSIVE" for exit codes 0, 1, 2, 3.
 std::string VerdictForExitCode(int code);
 
+// The model's text field `key` of `j`, or "" when `j` has none (optional fields are absent,
+// not null): what every renderer reads strings with.
+std::string ModelString(const nlohmann::json& j, const char* key);
+
 }  // namespace fwcanary::reports

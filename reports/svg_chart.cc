@@ -8,12 +8,6 @@
 #include "reports/xml_text.h"
 
 namespace fwcanary::reports {
-namespace {
-
-const auto& Num = SvgCoordinate;
-
-}  // namespace
-
 std::string SvgCoordinate(double v) {
   char b[32];
   std::snprintf(b, sizeof b, "%.1f", v);
@@ -79,9 +73,10 @@ std::string RenderLineChart(const ChartSpec& s) {
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"" + std::to_string(s.width) +
                     "\" height=\"" + std::to_string(s.height) + "\" viewBox=\"0 0 " + std::to_string(s.width) + " " +
                     std::to_string(s.height) + "\" role=\"img\" aria-label=\"" + XmlEscape(s.title) + "\">\n";
-  svg += "<text x=\"" + Num(left) + "\" y=\"16\" class=\"title\">" + XmlEscape(s.title) + "</text>\n";
+  svg += "<text x=\"" + SvgCoordinate(left) + "\" y=\"16\" class=\"title\">" + XmlEscape(s.title) +
+         "</text>\n";
   if (!std::isfinite(x0)) {
-    svg += "<text x=\"" + Num(left + pw / 2) + "\" y=\"" + Num(top + ph / 2) +
+    svg += "<text x=\"" + SvgCoordinate(left + pw / 2) + "\" y=\"" + SvgCoordinate(top + ph / 2) +
            "\" text-anchor=\"middle\" class=\"empty\">no data</text>\n</svg>\n";
     return svg;
   }
@@ -109,34 +104,40 @@ std::string RenderLineChart(const ChartSpec& s) {
   for (const auto& b : s.bands) {
     double a = std::max(b.x0, x0), z = std::min(b.x1, x1);
     if (z <= a) continue;
-    svg += "<rect x=\"" + Num(sx(a)) + "\" y=\"" + Num(top) + "\" width=\"" + Num(sx(z) - sx(a)) + "\" height=\"" +
-           Num(ph) + "\" fill=\"" + XmlEscape(b.color) + "\"><title>" + XmlEscape(b.label) + "</title></rect>\n";
-    svg += "<text x=\"" + Num(sx(a) + 3) + "\" y=\"" + Num(top + 11) + "\" class=\"band\">" + XmlEscape(b.label) +
-           "</text>\n";
+    svg += "<rect x=\"" + SvgCoordinate(sx(a)) + "\" y=\"" + SvgCoordinate(top) + "\" width=\"" +
+           SvgCoordinate(sx(z) - sx(a)) + "\" height=\"" + SvgCoordinate(ph) + "\" fill=\"" +
+           XmlEscape(b.color) + "\"><title>" + XmlEscape(b.label) + "</title></rect>\n";
+    svg += "<text x=\"" + SvgCoordinate(sx(a) + 3) + "\" y=\"" + SvgCoordinate(top + 11) +
+           "\" class=\"band\">" + XmlEscape(b.label) + "</text>\n";
   }
   svg += "<g class=\"axis\">\n";
   for (double t : NiceTicks(y0, y1, s.log_y)) {
-    svg += "<line x1=\"" + Num(left) + "\" x2=\"" + Num(left + pw) + "\" y1=\"" + Num(sy(t)) + "\" y2=\"" + Num(sy(t)) +
-           "\" class=\"grid\"/><text x=\"" + Num(left - 4) + "\" y=\"" + Num(sy(t) + 4) +
-           "\" text-anchor=\"end\">" + ShortNumber(t) + "</text>\n";
+    svg += "<line x1=\"" + SvgCoordinate(left) + "\" x2=\"" + SvgCoordinate(left + pw) +
+           "\" y1=\"" + SvgCoordinate(sy(t)) + "\" y2=\"" + SvgCoordinate(sy(t)) +
+           "\" class=\"grid\"/><text x=\"" + SvgCoordinate(left - 4) + "\" y=\"" +
+           SvgCoordinate(sy(t) + 4) + "\" text-anchor=\"end\">" + ShortNumber(t) + "</text>\n";
   }
   for (double t : NiceTicks(x0, x1, s.log_x)) {
-    svg += "<line x1=\"" + Num(sx(t)) + "\" x2=\"" + Num(sx(t)) + "\" y1=\"" + Num(top + ph) + "\" y2=\"" +
-           Num(top + ph + 4) + "\"/><text x=\"" + Num(sx(t)) + "\" y=\"" + Num(top + ph + 16) +
+    svg += "<line x1=\"" + SvgCoordinate(sx(t)) + "\" x2=\"" + SvgCoordinate(sx(t)) + "\" y1=\"" +
+           SvgCoordinate(top + ph) + "\" y2=\"" + SvgCoordinate(top + ph + 4) + "\"/><text x=\"" +
+           SvgCoordinate(sx(t)) + "\" y=\"" + SvgCoordinate(top + ph + 16) +
            "\" text-anchor=\"middle\">" + ShortNumber(t) + "</text>\n";
   }
-  svg += "<rect x=\"" + Num(left) + "\" y=\"" + Num(top) + "\" width=\"" + Num(pw) + "\" height=\"" + Num(ph) +
+  svg += "<rect x=\"" + SvgCoordinate(left) + "\" y=\"" + SvgCoordinate(top) + "\" width=\"" +
+         SvgCoordinate(pw) + "\" height=\"" + SvgCoordinate(ph) +
          "\" fill=\"none\" class=\"frame\"/>\n";
-  svg += "<text x=\"" + Num(left + pw / 2) + "\" y=\"" + Num(s.height - 6.0) + "\" text-anchor=\"middle\">" +
-         XmlEscape(s.x_label) + "</text>\n";
-  svg += "<text transform=\"translate(12," + Num(top + ph / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
-         XmlEscape(s.y_label) + "</text>\n</g>\n";
+  svg += "<text x=\"" + SvgCoordinate(left + pw / 2) + "\" y=\"" + SvgCoordinate(s.height - 6.0) +
+         "\" text-anchor=\"middle\">" + XmlEscape(s.x_label) + "</text>\n";
+  svg += "<text transform=\"translate(12," + SvgCoordinate(top + ph / 2) +
+         ") rotate(-90)\" text-anchor=\"middle\">" + XmlEscape(s.y_label) + "</text>\n</g>\n";
   for (const auto& m : s.markers) {
     if (m.x < x0 || m.x > x1) continue;
-    svg += "<line x1=\"" + Num(sx(m.x)) + "\" x2=\"" + Num(sx(m.x)) + "\" y1=\"" + Num(top) + "\" y2=\"" + Num(top + ph) +
-           "\" stroke=\"" + XmlEscape(m.color) + "\" stroke-dasharray=\"4 3\" class=\"marker\"><title>" +
-           XmlEscape(m.label) + "</title></line>\n<text x=\"" + Num(sx(m.x) + 3) + "\" y=\"" + Num(top + ph - 4) +
-           "\" class=\"marker-label\" fill=\"" + XmlEscape(m.color) + "\">" + XmlEscape(m.label) + "</text>\n";
+    svg += "<line x1=\"" + SvgCoordinate(sx(m.x)) + "\" x2=\"" + SvgCoordinate(sx(m.x)) +
+           "\" y1=\"" + SvgCoordinate(top) + "\" y2=\"" + SvgCoordinate(top + ph) + "\" stroke=\"" +
+           XmlEscape(m.color) + "\" stroke-dasharray=\"4 3\" class=\"marker\"><title>" +
+           XmlEscape(m.label) + "</title></line>\n<text x=\"" + SvgCoordinate(sx(m.x) + 3) +
+           "\" y=\"" + SvgCoordinate(top + ph - 4) + "\" class=\"marker-label\" fill=\"" +
+           XmlEscape(m.color) + "\">" + XmlEscape(m.label) + "</text>\n";
   }
   double legend_x = left + 4;
   for (const auto& l : s.lines) {
@@ -147,14 +148,15 @@ std::string RenderLineChart(const ChartSpec& s) {
         pen_down = false;
         continue;
       }
-      d += (pen_down ? " L" : " M") + Num(sx(l.x[i])) + " " + Num(sy(l.y[i]));
+      d += (pen_down ? " L" : " M") + SvgCoordinate(sx(l.x[i])) + " " + SvgCoordinate(sy(l.y[i]));
       pen_down = true;
     }
     svg += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + XmlEscape(l.color) + "\" stroke-width=\"1.6\"" +
            (l.dashed ? " stroke-dasharray=\"6 3\"" : "") + " class=\"line\"><title>" + XmlEscape(l.label) +
            "</title></path>\n";
-    svg += "<rect x=\"" + Num(legend_x) + "\" y=\"" + Num(top + 16) + "\" width=\"10\" height=\"3\" fill=\"" +
-           XmlEscape(l.color) + "\"/><text x=\"" + Num(legend_x + 13) + "\" y=\"" + Num(top + 21) +
+    svg += "<rect x=\"" + SvgCoordinate(legend_x) + "\" y=\"" + SvgCoordinate(top + 16) +
+           "\" width=\"10\" height=\"3\" fill=\"" + XmlEscape(l.color) + "\"/><text x=\"" +
+           SvgCoordinate(legend_x + 13) + "\" y=\"" + SvgCoordinate(top + 21) +
            "\" class=\"legend\">" + XmlEscape(l.label) + "</text>\n";
     legend_x += 20 + 6.5 * static_cast<double>(l.label.size());
   }

@@ -8,12 +8,6 @@
 #include "reports/xml_text.h"
 
 namespace fwcanary::reports {
-namespace {
-
-const auto& Num = SvgCoordinate;
-
-}  // namespace
-
 std::string StateColor(const std::string& state) {
   static const std::map<std::string, std::string> colors = {
       {"ready", "#9ecae1"},         {"flash_sent", "#fdae6b"},    {"flash_acked", "#fd8d3c"},
@@ -30,27 +24,31 @@ std::string RenderTimeline(const std::vector<TimelineRow>& rows, double duration
   const double height = top + row_h * static_cast<double>(rows.size()) + axis_h;
   const double span = std::max(duration_s, 1.0);
   auto sx = [&](double t) { return left + std::clamp(t / span, 0.0, 1.0) * pw; };
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"" + std::to_string(width) +
-                    "\" height=\"" + Num(height) + "\" viewBox=\"0 0 " + std::to_string(width) + " " + Num(height) +
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"" +
+                    std::to_string(width) + "\" height=\"" + SvgCoordinate(height) +
+                    "\" viewBox=\"0 0 " + std::to_string(width) + " " + SvgCoordinate(height) +
                     "\" role=\"img\" aria-label=\"timeline of the run\">\n";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     double y = top + row_h * static_cast<double>(i);
-    svg += "<text x=\"" + Num(left - 6) + "\" y=\"" + Num(y + 13) + "\" text-anchor=\"end\">" +
-           XmlEscape(rows[i].label) + "</text>\n";
+    svg += "<text x=\"" + SvgCoordinate(left - 6) + "\" y=\"" + SvgCoordinate(y + 13) +
+           "\" text-anchor=\"end\">" + XmlEscape(rows[i].label) + "</text>\n";
     for (const auto& s : rows[i].segments) {
       double x = sx(s.t0), w = std::max(sx(s.t1) - x, 1.5);
-      svg += "<rect x=\"" + Num(x) + "\" y=\"" + Num(y + 2) + "\" width=\"" + Num(w) + "\" height=\"" +
-             Num(row_h - 4) + "\" fill=\"" + StateColor(s.state) + "\" class=\"seg\"><title>" +
-             XmlEscape(s.label) + "</title></rect>\n";
+      svg += "<rect x=\"" + SvgCoordinate(x) + "\" y=\"" + SvgCoordinate(y + 2) + "\" width=\"" +
+             SvgCoordinate(w) + "\" height=\"" + SvgCoordinate(row_h - 4) + "\" fill=\"" +
+             StateColor(s.state) + "\" class=\"seg\"><title>" + XmlEscape(s.label) +
+             "</title></rect>\n";
     }
   }
   double base = top + row_h * static_cast<double>(rows.size());
-  svg += "<g class=\"axis\"><line x1=\"" + Num(left) + "\" x2=\"" + Num(left + pw) + "\" y1=\"" + Num(base) +
-         "\" y2=\"" + Num(base) + "\"/>\n";
+  svg += "<g class=\"axis\"><line x1=\"" + SvgCoordinate(left) + "\" x2=\"" +
+         SvgCoordinate(left + pw) + "\" y1=\"" + SvgCoordinate(base) + "\" y2=\"" +
+         SvgCoordinate(base) + "\"/>\n";
   for (double t : NiceTicks(0, span, false, 8)) {
-    svg += "<line x1=\"" + Num(sx(t)) + "\" x2=\"" + Num(sx(t)) + "\" y1=\"" + Num(base) + "\" y2=\"" + Num(base + 4) +
-           "\"/><text x=\"" + Num(sx(t)) + "\" y=\"" + Num(base + 16) + "\" text-anchor=\"middle\">" +
-           ShortNumber(t) + " s</text>\n";
+    svg += "<line x1=\"" + SvgCoordinate(sx(t)) + "\" x2=\"" + SvgCoordinate(sx(t)) + "\" y1=\"" +
+           SvgCoordinate(base) + "\" y2=\"" + SvgCoordinate(base + 4) + "\"/><text x=\"" +
+           SvgCoordinate(sx(t)) + "\" y=\"" + SvgCoordinate(base + 16) +
+           "\" text-anchor=\"middle\">" + ShortNumber(t) + " s</text>\n";
   }
   return svg + "</g>\n</svg>\n";
 }

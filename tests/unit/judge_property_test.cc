@@ -35,8 +35,8 @@ const MetricVerdict* Find(const JudgeResult& r, const std::string& metric) {
 }
 
 // Judges `n` synthetic canary cases; tallies the deliver p99, throughput and overall verdicts.
-void Run(int n, uint64_t seed0, double lat_shift, double tp_shift, Tally* p99, Tally* tp,
-         Tally* overall) {
+void JudgeMany(int n, uint64_t seed0, double lat_shift, double tp_shift, Tally* p99, Tally* tp,
+               Tally* overall) {
   testing::SyntheticNoise noise;
   JudgeConfig cfg;
   for (int i = 0; i < n; ++i) {
@@ -55,7 +55,7 @@ void Run(int n, uint64_t seed0, double lat_shift, double tp_shift, Tally* p99, T
 TEST_CASE("judge property: A/A with autocorrelated noise rarely fails and is rarely inconclusive",
           "[property][slow]") {
   Tally p99, tp, overall;
-  Run(300, 1000, 0, 0, &p99, &tp, &overall);
+  JudgeMany(300, 1000, 0, 0, &p99, &tp, &overall);
   INFO("p99: " << p99.pass << " pass, " << p99.fail << " fail, " << p99.inconclusive
                << " inconclusive; throughput: " << tp.pass << "/" << tp.fail << "/"
                << tp.inconclusive << "; overall: " << overall.pass << "/" << overall.fail << "/"
@@ -106,7 +106,7 @@ TEST_CASE("judge property: the scenarios' shape at the default run length: A/A o
 TEST_CASE("judge property: a 10% p99 increase is caught at least 80% of the time",
           "[property][slow]") {
   Tally p99, tp, overall;
-  Run(100, 5000, 0.10, 0, &p99, &tp, &overall);
+  JudgeMany(100, 5000, 0.10, 0, &p99, &tp, &overall);
   INFO("p99: " << p99.pass << " pass, " << p99.fail << " fail, " << p99.inconclusive
                << " inconclusive");
   CHECK(p99.fail + p99.inconclusive >= 80);
@@ -115,7 +115,7 @@ TEST_CASE("judge property: a 10% p99 increase is caught at least 80% of the time
 TEST_CASE("judge property: a 5% throughput drop is caught at least 80% of the time",
           "[property][slow]") {
   Tally p99, tp, overall;
-  Run(100, 9000, 0, -0.05, &p99, &tp, &overall);
+  JudgeMany(100, 9000, 0, -0.05, &p99, &tp, &overall);
   INFO("throughput: " << tp.pass << " pass, " << tp.fail << " fail, " << tp.inconclusive
                       << " inconclusive");
   CHECK(tp.fail + tp.inconclusive >= 80);
@@ -123,7 +123,7 @@ TEST_CASE("judge property: a 5% throughput drop is caught at least 80% of the ti
 
 TEST_CASE("judge property: a 30% p99 increase FAILs outright", "[property][slow]") {
   Tally p99, tp, overall;
-  Run(50, 13000, 0.30, 0, &p99, &tp, &overall);
+  JudgeMany(50, 13000, 0.30, 0, &p99, &tp, &overall);
   INFO("p99: " << p99.pass << " pass, " << p99.fail << " fail, " << p99.inconclusive
                << " inconclusive");
   CHECK(p99.fail >= 45);
