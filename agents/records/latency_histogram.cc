@@ -1,7 +1,10 @@
 #include "agents/records/latency_histogram.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -11,12 +14,58 @@
 namespace fwcanary {
 namespace {
 const double kLogGamma = std::log(LatencyHistogram::kGamma);
-}
+
+// The definition of a value's bucket: ceil(log_gamma(v)) for 1 < v <= kMaxMicros.
+int DefinedIndex(double micros) { return static_cast<int>(std::ceil(std::log(micros) / kLogGamma)); }
+
+// IndexOf without a log per value (a log and a division were most of the agent's and the judge
+// tests' time in Record): an estimate from the exponent and the top 8 mantissa bits, never
+// above the bucket and at most one below, is corrected by one compare with that bucket's
+// largest value.
+// Those edges are found with DefinedIndex itself, so every value keeps the bucket it had.
+class BucketEdges {
+ public:
+  BucketEdges() {
+    const int last = DefinedIndex(LatencyHistogram::kMaxMicros);
+    upper_.resize(static_cast<std::size_t>(last) + 1);
+    upper_[0] = 1.0;
+    for (int i = 1; i < last; ++i) {
+      double x = std::exp(i * kLogGamma);  // within a few ulps of the edge
+      while (DefinedIndex(x) > i) x = std::nextafter(x, 0.0);
+      while (DefinedIndex(std::nextafter(x, kInf)) <= i) x = std::nextafter(x, kInf);
+      upper_[static_cast<std::size_t>(i)] = x;
+    }
+    upper_[static_cast<std::size_t>(last)] = LatencyHistogram::kMaxMicros;
+    for (int k = 0; k < 256; ++k) log2_mantissa_[static_cast<std::size_t>(k)] = std::log2(1.0 + k / 256.0);
+  }
+
+  // REQUIRES: 1 < micros <= kMaxMicros.
+  int IndexOf(double micros) const {
+    const auto bits = std::bit_cast<uint64_t>(micros);
+    const int exponent = static_cast<int>(bits >> 52) - 1023;
+    const double log2_low = exponent + log2_mantissa_[(bits >> 44) & 0xff];
+    // log2_low is at most 0.2 buckets below log2(micros), so floor + 1 of it (less a margin for
+    // rounding) is the bucket or the one before it.
+    int i = std::max(1, static_cast<int>(log2_low * buckets_per_octave_ - 1e-6) + 1);
+    i += micros > upper_[static_cast<std::size_t>(i)];  // branch-free: either way is common
+    while (micros > upper_[static_cast<std::size_t>(i)]) ++i;  // never taken (the test checks)
+    return i;
+  }
+
+ private:
+  static constexpr double kInf = std::numeric_limits<double>::infinity();
+  const double buckets_per_octave_ = std::log(2.0) / kLogGamma;
+  std::vector<double> upper_;  // upper_[i]: the largest value in bucket i
+  std::array<double, 256> log2_mantissa_{};
+};
+
+}  // namespace
 
 int LatencyHistogram::IndexOf(double micros) {
   if (!(micros > 1.0)) return 0;  // also catches NaN
   micros = std::min(micros, kMaxMicros);
-  return static_cast<int>(std::ceil(std::log(micros) / kLogGamma));
+  static const BucketEdges edges;
+  return edges.IndexOf(micros);
 }
 
 double LatencyHistogram::ValueOf(int index) {

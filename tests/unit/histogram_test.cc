@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -54,6 +55,42 @@ TEST_CASE("histogram covers 1 us to minutes with bounded relative error", "[hist
   LatencyHistogram h;
   h.Record(0.2);  // below 1 us: the first bucket, reported as the exact min
   CHECK(h.Quantile(0.5) == Approx(0.2));
+}
+
+// IndexOf looks its bucket up in a table of edges instead of taking a log; the bucket must stay
+// what the layout defines (and what records already written used): ceil(log(v) / log(gamma)).
+TEST_CASE("every value lands in the bucket ceil(log_gamma(v)) defines", "[histogram]") {
+  const double log_gamma = std::log(LatencyHistogram::kGamma);
+  auto defined = [&](double v) {
+    if (!(v > 1.0)) return 0;
+    return static_cast<int>(std::ceil(std::log(std::min(v, LatencyHistogram::kMaxMicros)) / log_gamma));
+  };
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> log_value(0.0, std::log(2 * LatencyHistogram::kMaxMicros));
+  int mismatches = 0;
+  for (int n = 0; n < 1000000; ++n) {
+    double v = std::exp(log_value(rng));
+    if (LatencyHistogram::IndexOf(v) != defined(v)) ++mismatches;
+  }
+  // Each bucket's edge, and the doubles on either side of it.
+  const int last = defined(LatencyHistogram::kMaxMicros);
+  int edges_checked = 0;
+  for (int i = 1; i < last; ++i) {
+    double x = std::exp(i * log_gamma);
+    for (int k = 0; k < 8; ++k) x = std::nextafter(x, 0.0);
+    for (int k = 0; k < 16; ++k, x = std::nextafter(x, 2 * x)) {
+      if (LatencyHistogram::IndexOf(x) != defined(x)) ++mismatches;
+      ++edges_checked;
+    }
+  }
+  for (double v : {0.0, 0.5, 1.0, std::nextafter(1.0, 2.0), 1.02, 1e6, LatencyHistogram::kMaxMicros,
+                   1e300, std::numeric_limits<double>::infinity()}) {
+    INFO("v=" << v);
+    CHECK(LatencyHistogram::IndexOf(v) == defined(v));
+  }
+  CHECK(LatencyHistogram::IndexOf(std::nan("")) == 0);
+  CHECK(edges_checked == (last - 1) * 16);
+  CHECK(mismatches == 0);
 }
 
 TEST_CASE("merging histograms equals recording the union", "[histogram]") {
