@@ -92,11 +92,11 @@ std::string ExtendAdvice(const MetricDef& m, const MetricVerdict& v, const Judge
   return "run about " + Fixed(std::max(1.5, factor), 1) + "x longer or repeat as many times";
 }
 
-std::string Sentence(const MetricDef& m, const MetricVerdict& v) {
+std::string Sentence(const MetricDef& m, const MetricVerdict& v, const std::string& baseline_name) {
   std::string what = (v.cls.empty() ? "" : v.cls + " ") + m.name;
   std::string s = what + " " + Percent(m, v.vs_baseline.effect) + " [" +
-                  Percent(m, v.vs_baseline.lo) + ", " + Percent(m, v.vs_baseline.hi) +
-                  "] vs baseline";
+                  Percent(m, v.vs_baseline.lo) + ", " + Percent(m, v.vs_baseline.hi) + "] vs " +
+                  baseline_name;
   if (v.vs_control.available) s += " and " + Percent(m, v.vs_control.effect) + " vs control";
   s += " during " + v.phase + " on " + v.node;
   // The smallest worsening this data could detect, shown in the worse direction.
@@ -321,7 +321,7 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
     auto& v = res.metrics[idx[j]];
     v.p_adjusted = adj[j];
     if (v.verdict == Verdict::kFail && v.p_adjusted > cfg.alpha) v.verdict = Verdict::kInconclusive;
-    v.sentence = Sentence(*FindMetric(v.metric), v);
+    v.sentence = Sentence(*FindMetric(v.metric), v, cfg.baseline_name);
   }
   bool assumed = false;
   for (const auto& v : res.metrics) assumed = assumed || v.vs_baseline.noise_assumed;

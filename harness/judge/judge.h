@@ -38,6 +38,9 @@ struct JudgeConfig {
   std::map<std::string, std::pair<double, double>> control_run_var;
   // Which metrics are critical (for deliver and retrieve, or per node); empty: the table's.
   std::vector<std::string> critical;
+  // What the baseline side is called in the sentences: a rollout's last wave is judged against
+  // the previous wave's window ("wave1's window"), and saying "vs baseline" there would mislead.
+  std::string baseline_name = "baseline";
   double alpha = 0.01;        // false-discovery rate for FAILs (Benjamini-Hochberg)
   double confidence = 0.95;   // one-sided, for PASS and the reported intervals
   double pass_score = 95;

@@ -659,6 +659,7 @@ Outcome Controller::WaveStep(const Wave& wave) {
   cfg.critical = sc_.judge.critical;
   cfg.run_noise = measured_noise_;
   cfg.control_run_var = control_run_var_;
+  if (rolling) cfg.baseline_name = reference + "'s window";
   judge::JudgeResult verdict = judge::Judge(in, cfg);
   if (!rolling && !verdict.control_run_var.empty()) control_run_var_ = verdict.control_run_var;
   if (!in.control.empty()) {

@@ -167,14 +167,17 @@ TEST_CASE("rollout: the good firmware passes every wave with the demo's own gate
   // The last wave's verdicts are differences in differences against node-1, not comparisons
   // with an assumed noise.
   nlohmann::json verdict = nlohmann::json::parse(std::ifstream(dir + "/verdict-wave2.json"));
-  int did = 0, assumed = 0;
+  int did = 0, assumed = 0, named = 0;
   for (const auto& m : verdict["metrics"]) {
+    // Every sentence names what it was judged against.
+    if (m.value("sentence", "").find("vs wave1's window") != std::string::npos) ++named;
     if (!m.contains("vs_control") || m["vs_control"].is_null()) continue;
     ++did;
     if (m["vs_baseline"].value("noise_assumed", false)) ++assumed;
   }
   CHECK(did > 0);
   CHECK(assumed == 0);
+  CHECK(named == static_cast<int>(verdict["metrics"].size()));
   nlohmann::json report = nlohmann::json::parse(std::ifstream(dir + "/report.json"));
   CHECK(report["run"]["verdict"] == "PASS");
   CHECK(report["waves"][1]["reference"] == "wave1");

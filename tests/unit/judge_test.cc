@@ -196,6 +196,16 @@ TEST_CASE("judge: one control and the run-to-run noise an earlier wave's control
   CHECK(std::abs(v->vs_control.effect) < 0.05);  // ... and so did its control
   CHECK(v->verdict == Verdict::kPass);
   CHECK(pass.overall == Verdict::kPass);
+  CHECK(v->sentence.find("] vs baseline") != std::string::npos);
+  // The controller names the window it judged against: the sentence must not say "baseline".
+  JudgeConfig named = cfg;
+  named.baseline_name = "wave1's window";
+  JudgeResult renamed = Judge(good, named);
+  for (const auto& m : renamed.metrics) {
+    INFO(m.sentence);
+    CHECK(m.sentence.find("vs baseline") == std::string::npos);
+    CHECK(m.sentence.find("] vs wave1's window") != std::string::npos);
+  }
   // Without the earlier measurement one control cannot say how far a node strays on its own:
   // the judge falls back to its own baseline and the shift is not passed.
   JudgeResult alone = Judge(good, JudgeConfig{});
