@@ -18,11 +18,10 @@ const double kLogGamma = std::log(LatencyHistogram::kGamma);
 // The definition of a value's bucket: ceil(log_gamma(v)) for 1 < v <= kMaxMicros.
 int DefinedIndex(double micros) { return static_cast<int>(std::ceil(std::log(micros) / kLogGamma)); }
 
-// IndexOf without a log per value (a log and a division were most of the agent's and the judge
-// tests' time in Record): an estimate from the exponent and the top 8 mantissa bits, never
-// above the bucket and at most one below, is corrected by one compare with that bucket's
-// largest value.
-// Those edges are found with DefinedIndex itself, so every value keeps the bucket it had.
+// IndexOf without a log per value (a log and a division were most of Record's time): an
+// estimate from the exponent and the top 8 mantissa bits, never above the bucket and at most
+// one below, is corrected by one compare with that bucket's largest value. Those edges are
+// found with DefinedIndex itself, so every value keeps the bucket it had.
 class BucketEdges {
  public:
   BucketEdges() {
@@ -48,7 +47,7 @@ class BucketEdges {
     // rounding) is the bucket or the one before it.
     int i = std::max(1, static_cast<int>(log2_low * buckets_per_octave_ - 1e-6) + 1);
     i += micros > upper_[static_cast<std::size_t>(i)];  // branch-free: either way is common
-    while (micros > upper_[static_cast<std::size_t>(i)]) ++i;  // never taken (the test checks)
+    while (micros > upper_[static_cast<std::size_t>(i)]) ++i;  // a net: never two short
     return i;
   }
 
