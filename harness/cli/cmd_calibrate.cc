@@ -12,7 +12,7 @@ namespace fwcanary::cli {
 namespace {
 
 struct CalibrateArgs {
-  std::vector<std::string> runs;
+  std::vector<std::string> runs, tolerances;
   std::string out;
   bool json = false;
   judge::JudgeConfig cfg;
@@ -20,6 +20,7 @@ struct CalibrateArgs {
 };
 
 int RunCalibrate(CalibrateArgs& a) {
+  if (!ParseTolerances("calibrate", a.tolerances, &a.cfg)) return kExitError;
   std::vector<judge::Run> runs;
   for (const auto& p : a.runs) {
     auto r = judge::LoadRuns(p, a.load);
@@ -66,6 +67,9 @@ std::function<int()> SetupCalibrate(CLI::App& app) {
   app.add_option("runs", a->runs, "runs of the same firmware (files or directories)")
       ->required();
   app.add_option("--out", a->out, "write the calibration JSON here (for compare --noise)");
+  app.add_option("--tolerance", a->tolerances,
+                 "METRIC=VALUE, the gate to check, e.g. a scenario's p50=0.05 (repeatable)")
+      ->allow_extra_args(false);
   app.add_option("--alpha", a->cfg.alpha, "significance used for the detectable effect");
   app.add_option("--warmup-s", a->load.warmup_s, "seconds dropped at the start of each run");
   app.add_flag("--json", a->json, "machine-readable output");

@@ -68,21 +68,7 @@ int RunCompare(CompareArgs& a) {
       return kExitError;
     }
   }
-  for (const auto& t : a.tolerances) {
-    auto eq = t.find('=');
-    std::string name = t.substr(0, eq);
-    if (eq == std::string::npos || judge::FindMetric(name) == nullptr) {
-      std::fprintf(stderr, "fwcanary compare: --tolerance wants METRIC=VALUE with a known "
-                           "metric (throughput, p99, ...), got '%s'\n", t.c_str());
-      return kExitError;
-    }
-    try {
-      a.cfg.tolerances[name] = std::stod(t.substr(eq + 1));
-    } catch (const std::exception&) {
-      std::fprintf(stderr, "fwcanary compare: --tolerance %s: not a number\n", t.c_str());
-      return kExitError;
-    }
-  }
+  if (!ParseTolerances("compare", a.tolerances, &a.cfg)) return kExitError;
   if (!a.noise.empty()) {
     if (Status s = judge::LoadNoise(a.noise, &a.cfg); !s.ok()) {
       std::fprintf(stderr, "fwcanary compare: --noise %s\n", s.message().c_str());

@@ -1,7 +1,12 @@
 #include "harness/cli/commands.h"
 
+#include <cmath>
+#include <cstdio>
+
 #include "common/exit_status.h"
 #include "fwcanary/version.h"
+#include "harness/judge/judge.h"
+#include "harness/judge/metrics.h"
 
 namespace fwcanary::cli {
 
@@ -22,6 +27,33 @@ const std::vector<Command>& Commands() {
                     "smallest regression they let a comparison see", SetupCalibrate},
   };
   return t;
+}
+
+bool ParseTolerances(const char* command, const std::vector<std::string>& specs,
+                     judge::JudgeConfig* cfg) {
+  for (const auto& t : specs) {
+    auto eq = t.find('=');
+    std::string name = t.substr(0, eq);
+    if (eq == std::string::npos || judge::FindMetric(name) == nullptr) {
+      std::fprintf(stderr, "fwcanary %s: --tolerance wants METRIC=VALUE with a known metric "
+                           "(throughput, p99, ...), got '%s'\n", command, t.c_str());
+      return false;
+    }
+    double value = 0;
+    std::size_t used = 0;
+    try {
+      value = std::stod(t.substr(eq + 1), &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != t.size() - eq - 1 || !std::isfinite(value) || value < 0) {
+      std::fprintf(stderr, "fwcanary %s: --tolerance %s: not a number >= 0 (a fraction: "
+                           "0.10 is 10%%)\n", command, t.c_str());
+      return false;
+    }
+    cfg->tolerances[name] = value;
+  }
+  return true;
 }
 
 int Main(int argc, char** argv) {

@@ -10,6 +10,10 @@
 
 #include <CLI/CLI.hpp>
 
+namespace fwcanary::judge {
+struct JudgeConfig;
+}
+
 namespace fwcanary::cli {
 
 struct Command {
@@ -39,6 +43,11 @@ void InstallStopHandlers();
 // The agent binary shipped next to this fwcanary binary (build/bin/), deployed to nodes; empty
 // when there is none.
 std::string SiblingAgent();
+
+// `--tolerance METRIC=VALUE` options (compare, calibrate) into cfg->tolerances. A bad one is
+// printed as "fwcanary COMMAND: ..." and makes it return false.
+bool ParseTolerances(const char* command, const std::vector<std::string>& specs,
+                     judge::JudgeConfig* cfg);
 
 // fwcanary's main: parses argv, runs the chosen subcommand. Returns the exit code.
 int Main(int argc, char** argv);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -128,6 +129,30 @@ TEST_CASE("calibrate: real agent runs give a noise table and a file compare can 
   CommandResult one = RunCommand({FWCANARY_BIN, "calibrate", a});
   CHECK(one.exit_code == 2);
   CHECK(one.err.find("at least two runs") != std::string::npos);
+  // A scenario's own gate: a p99 tolerance no run of a few seconds can resolve is flagged on
+  // every p99 row, and only there.
+  CommandResult tight = RunCommand({FWCANARY_BIN, "calibrate", a, b, c, "--tolerance", "p99=0.0001"});
+  INFO(tight.out << tight.err);
+  CHECK(tight.exit_code == 0);
+  int p99_rows = 0, p99_flagged = 0;
+  std::istringstream lines(tight.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" p99 ") == std::string::npos) continue;
+    ++p99_rows;
+    if (line.find("tolerance below noise") != std::string::npos) ++p99_flagged;
+  }
+  CHECK(p99_rows > 0);
+  CHECK(p99_flagged == p99_rows);
+  CHECK(tight.out.find("warning: ") != std::string::npos);
+  for (const char* bad : {"p99=ten", "p99=-0.1", "p99=0.1x", "latency=0.1"}) {
+    INFO(bad);
+    CommandResult refused = RunCommand({FWCANARY_BIN, "calibrate", a, b, "--tolerance", bad});
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find(std::string("fwcanary calibrate: --tolerance")) != std::string::npos);
+    CommandResult cmp_refused = Compare({a, b, "--tolerance", bad});
+    CHECK(cmp_refused.exit_code == 2);
+    CHECK(cmp_refused.err.find(std::string("fwcanary compare: --tolerance")) != std::string::npos);
+  }
 }
 
 }  // namespace
