@@ -15,6 +15,9 @@
 
 namespace fwcanary::transport {
 namespace bp = boost::process;
+namespace {
+using Clock = std::chrono::steady_clock;
+}  // namespace
 
 Result<ExecResult> LocalTransport::Exec(const std::string& command, double timeout_s,
                                         const std::string& stdin_text,
@@ -33,7 +36,6 @@ Result<ExecResult> LocalTransport::Exec(const std::string& command, double timeo
     in << stdin_text;
     in.flush();
     in.pipe().close();
-    using Clock = std::chrono::steady_clock;
     // Time of the last output (stdout or stderr line), for the silence watchdog.
     std::atomic<Clock::rep> last_output{start.time_since_epoch().count()};
     auto heard = [&last_output] { last_output = Clock::now().time_since_epoch().count(); };
