@@ -1,17 +1,23 @@
 // bench/judge: how often the judge cries wolf (A/A) and how often it catches a shift, against
 // window length and shift size, next to a Kayenta-style judge (Mann-Whitney on 1 s interval
-// p99s as if independent); and how long judging 10^6 interval samples takes.
-//   build-release/bin/judge_bench [JUDGMENTS_PER_CELL]
+// p99s as if independent); the shipped scenarios' A/A verdicts on the same synthetic rack; and
+// how long judging 10^6 interval samples takes.
+//   build-release/bin/judge_bench [JUDGMENTS_PER_CELL] [--aa-only | --scenarios-only]
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 
 #include "harness/judge/judge.h"
 #include "harness/judge/stats.h"
+#include "harness/rollout/plan.h"
+#include "harness/scenario/scenario.h"
 #include "tests/unit/judge_synthetic.h"
 
 using namespace fwcanary::judge;
@@ -90,6 +96,65 @@ void AaTable(int aa, const testing::SyntheticNoise& shape, const char* label) {
   std::printf("\n");
 }
 
+// The shipped real-hardware scenarios (scenarios/*.yaml but the demo, which needs a lab) on
+// the synthetic rack: each scenario's rate, steady and surge lengths, gate (tolerances, alpha,
+// critical metrics) and number of control agents in its canary wave (the clients of the
+// targets not in wave 1). How often an A/A run of each ends INCONCLUSIVE overall is how often
+// a night or an evening would say "run longer" with nothing wrong.
+void ShippedScenarios(int n) {
+  std::printf(
+      "A/A overall verdict of the shipped scenarios on the synthetic rack (%d judgments "
+      "each; the canary against the scenario's control agents, its gate and lengths):\n"
+      "  %-26s %6s %8s %8s %8s %8s %8s\n",
+      n, "scenario", "ctrls", "steady", "surge", "PASS", "FAIL", "INCONCL");
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(FWCANARY_SCENARIOS)) {
+    if (e.path().extension() == ".yaml" && e.path().filename() != "demo.yaml") {
+      files.push_back(e.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    auto sc = fwcanary::scenario::LoadScenario(path.string());
+    if (!sc.ok()) {
+      std::printf("  %-26s %s\n", path.filename().c_str(), sc.status().message().c_str());
+      continue;
+    }
+    std::vector<double> timed;
+    for (const auto& p : sc->workload.phases) {
+      if (!p.drain) timed.push_back(p.duration_s);
+    }
+    if (timed.size() < 2) continue;  // the shape is a steady phase and a surge
+    std::set<std::string> canary_targets;
+    const fwcanary::rollout::Plan plan = fwcanary::rollout::MakePlan(sc.value());
+    for (const auto* t : plan.waves.front().nodes) {
+      canary_targets.insert(t->name);
+    }
+    int controls = 0;
+    for (const auto* c : sc->inventory.Clients()) {
+      controls += canary_targets.count(c->writes_to) == 0;
+    }
+    testing::SyntheticNoise shape =
+        testing::ScenarioShape(static_cast<int>(timed[0]), static_cast<int>(timed[1]));
+    shape.ops_per_s = sc->workload.rate;
+    JudgeConfig cfg;
+    cfg.tolerances = sc->judge.tolerances;
+    cfg.alpha = sc->judge.alpha;
+    cfg.critical = sc->judge.critical;
+    std::array<int, 3> overall{};
+    for (int i = 0; i < n; ++i) {
+      auto c = testing::SyntheticCanary(controls, 0, 0, shape, 51000 + static_cast<uint64_t>(i));
+      ++overall[static_cast<int>(Judge({c.baseline, c.candidate, c.control}, cfg).overall)];
+    }
+    auto pct = [n](int k) { return 100.0 * k / n; };
+    std::printf("  %-26s %6d %6.0f s %6.0f s %7.1f%% %7.1f%% %7.1f%%\n", path.filename().c_str(),
+                controls, timed[0], timed[1], pct(overall[static_cast<int>(Verdict::kPass)]),
+                pct(overall[static_cast<int>(Verdict::kFail)]),
+                pct(overall[static_cast<int>(Verdict::kInconclusive)]));
+  }
+  std::printf("\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,14 +164,21 @@ int main(int argc, char** argv) {
               "and 4 control nodes.\n%d judgments per cell; deliver p99 verdicts, tolerance "
               "+10%%. 'naive' = Mann-Whitney on interval p99s as if independent (Kayenta).\n\n",
               n);
+  if (argc > 2 && std::string(argv[2]) == "--scenarios-only") {
+    ShippedScenarios(n);
+    return 0;
+  }
   // A/A at the default length, every metric of the canary: the overall verdict is INCONCLUSIVE
   // when any critical metric is, so the critical metrics' inconclusive shares add up. Twice:
   // the property test's smallest shape (deliver only, one steady phase) and the shipped
   // scenarios' shape (three classes, steady and surge).
-  AaTable(3 * n, testing::SyntheticNoise{},
-          "deliver only, one 600 s steady phase (the property test's seeds)");
-  AaTable(3 * n, testing::ScenarioShape(),
-          "deliver/retrieve/scan, 600 s steady + 300 s 3x surge (the scenarios' shape)");
+  testing::SyntheticNoise smallest;
+  smallest.intervals = static_cast<int>(kDefaultSteadyS);
+  AaTable(3 * n, smallest, "deliver only, one 900 s steady phase (the property test's seeds)");
+  AaTable(
+      3 * n,
+      testing::ScenarioShape(static_cast<int>(kDefaultSteadyS), static_cast<int>(kDefaultSurgeS)),
+      "deliver/retrieve/scan, 900 s steady + 600 s 3x surge (the scenarios' shape)");
   // The overall A/A verdict of the scenarios' shape against its phase lengths: what a longer
   // run buys when every critical metric must clear its bound.
   std::printf("A/A overall verdict, the scenarios' shape, against the phase lengths (%d "
@@ -148,10 +220,11 @@ int main(int argc, char** argv) {
                 100.0 * fail / n);
   }
   std::printf("\n");
+  ShippedScenarios(n);
   if (argc > 2 && std::string(argv[2]) == "--aa-only") return 0;
   std::printf("%-9s %-7s %8s %8s %8s %12s %10s\n", "window", "shift", "PASS", "FAIL",
               "INCONCL", "not passed", "naive FAIL");
-  for (int len : {60, 120, 300, 600}) {
+  for (int len : {60, 120, 300, 600, 900}) {
     for (double shift : {0.0, 0.05, 0.10, 0.20}) {
       testing::SyntheticNoise noise;
       noise.intervals = len;

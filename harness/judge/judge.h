@@ -28,6 +28,15 @@
 
 namespace fwcanary::judge {
 
+// The run length the judge's error rates are measured and promised at (harness/judge/README.md
+// "Measured", bench/judge): a 900 s steady phase and a 600 s surge. On the judge's model of a
+// noisy rack an A/A run is INCONCLUSIVE overall at most ~10% of the time there, and ~17% at
+// 600 s + 300 s; shorter phases are as safe (a regression at the tolerance passes ~5-7% of
+// the time at any length) but say "run longer" more often. `fwcanary plan` notes a scenario whose
+// timed phases are shorter.
+inline constexpr double kDefaultSteadyS = 900;
+inline constexpr double kDefaultSurgeS = 600;
+
 struct JudgeConfig {
   std::map<std::string, double> tolerances;   // by metric name; defaults from the table
   std::map<std::string, double> run_noise;    // by metric name: calibrated run-to-run noise

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "harness/judge/judge.h"
 #include "harness/scenario/command_template.h"
 
 namespace fwcanary::rollout {
@@ -58,6 +59,25 @@ std::string LockPathShown(const Scenario& sc, const Node& n) {
   return r.ok() ? r.value() : "<" + r.status().message() + ">";
 }
 
+// The timed phases shorter than the judge's default run length (the first is the steady one,
+// every later one a surge or the like); empty when none is. Shorter windows are as safe (a
+// regression at the tolerance passes as rarely) but end INCONCLUSIVE more often, so the plan
+// says so.
+std::string ShortPhases(const Scenario& sc) {
+  std::string out;
+  bool first = true;
+  for (const auto& p : sc.workload.phases) {
+    if (p.drain) continue;
+    const double wanted = first ? judge::kDefaultSteadyS : judge::kDefaultSurgeS;
+    first = false;
+    if (p.duration_s >= wanted) continue;
+    std::ostringstream o;
+    o << (out.empty() ? "" : ", ") << p.name << " " << p.duration_s << " s";
+    out += o.str();
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string RenderPlan(const Scenario& sc, const Plan& plan) {
@@ -92,6 +112,13 @@ std::string RenderPlan(const Scenario& sc, const Plan& plan) {
     }
   }
   o << "\n";
+  if (std::string short_phases = ShortPhases(sc); !short_phases.empty()) {
+    o << "  note: shorter than the judge's default run length (" << judge::kDefaultSteadyS
+      << " s steady, " << judge::kDefaultSurgeS << " s surge): " << short_phases
+      << "; on a noisy rack expect INCONCLUSIVE (exit 3, run longer) more often. `fwcanary "
+         "calibrate` on A/A runs of the rack tells whether these lengths suffice "
+         "(scenarios/README.md)\n";
+  }
   o << "plan: preflight (connect, health, drift snapshot, version + boot id, agent) -> "
        "baseline on every client\n";
   for (const auto& w : plan.waves) {

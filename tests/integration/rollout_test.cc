@@ -84,6 +84,8 @@ TEST_CASE("rollout: the surge-only regression FAILs at the canary and is rolled 
   INFO(plan.out << plan.err);
   REQUIRE(plan.exit_code == 0);
   CHECK(plan.out.find("wave 1 (canary): node-1") != std::string::npos);
+  // The demo's phases are short on purpose; the plan says what that costs.
+  CHECK(plan.out.find("shorter than the judge's default run length") != std::string::npos);
 
   CommandResult run = RunCommand(
       {FWCANARY_BIN, "run", FWCANARY_SCENARIOS "/demo.yaml", "--runs", runs, "--during-s", "10"}, o);

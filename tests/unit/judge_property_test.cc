@@ -1,7 +1,8 @@
 // The judge against synthetic runs with realistic noise (AR(1) rho 0.9 inside runs, a time
 // offset every node shares, per-run and per-node offsets; see judge_synthetic.h) at the default
-// run length (a 10-minute steady window, a canary and 4 control nodes, each with a baseline and
-// a candidate window): how often it cries wolf on A/A, and how often a real regression passes.
+// run length (judge::kDefaultSteadyS, kDefaultSurgeS: 900 s steady, 600 s surge; a canary and 4
+// control nodes, each with a baseline and a candidate window): how often it cries wolf on A/A,
+// and how often a real regression passes.
 // "Detected" means the rollout does not proceed: FAIL or INCONCLUSIVE (the FAIL share is
 // printed too). Fixed seeds: the counts are the same on every run. The many-judgment cases are
 // tagged [slow]: they run in every ctest, but the sanitizer run (ci/fuzz) leaves them out, as
@@ -34,10 +35,12 @@ const MetricVerdict* Find(const JudgeResult& r, const std::string& metric) {
   return nullptr;
 }
 
-// Judges `n` synthetic canary cases; tallies the deliver p99, throughput and overall verdicts.
+// Judges `n` synthetic canary cases of the smallest shape (deliver only, one steady phase of
+// the default length); tallies the deliver p99, throughput and overall verdicts.
 void JudgeMany(int n, uint64_t seed0, double lat_shift, double tp_shift, Tally* p99, Tally* tp,
                Tally* overall) {
   testing::SyntheticNoise noise;
+  noise.intervals = static_cast<int>(kDefaultSteadyS);
   JudgeConfig cfg;
   for (int i = 0; i < n; ++i) {
     auto c = testing::SyntheticCanary(4, lat_shift, tp_shift, noise, seed0 + static_cast<uint64_t>(i));
@@ -65,11 +68,15 @@ TEST_CASE("judge property: A/A with autocorrelated noise rarely fails and is rar
   CHECK(overall.fail <= 3);
   CHECK(p99.inconclusive <= 30);  // <= 10%
   CHECK(tp.inconclusive <= 30);
+  // Every critical verdict must clear its bound for an overall PASS; with one class and one
+  // phase the run-to-run noise has only the 4 controls' 3 degrees of freedom, so this shape is
+  // the hardest: ~10% (bench/judge; 15% at 600 s).
+  CHECK(overall.inconclusive <= 30);
 }
 
 // The shipped scenarios' shape (deliver, retrieve and scan at 300 ops/s; steady, then a 3x
-// surge) at the default run length of a maintenance window (scenarios/maintenance-window.yaml:
-// 900 s steady + 600 s surge). Here the overall verdict needs all 16 critical verdicts (p50,
+// surge) at the default run length (900 s steady + 600 s surge, the lengths of every shipped
+// real-hardware scenario). Here the overall verdict needs all 16 critical verdicts (p50,
 // p99, throughput, error rate x deliver, retrieve x 2 phases) to clear their bounds; each is
 // at the floor its noise allows (bench/judge: the known-SE column), so the overall A/A
 // INCONCLUSIVE share is set by the run length: ~18% at 600 s + 300 s, ~4% at 900 s + 600 s.
@@ -77,7 +84,8 @@ TEST_CASE("judge property: A/A with autocorrelated noise rarely fails and is rar
 // test above.
 TEST_CASE("judge property: the scenarios' shape at the default run length: A/A overall rarely "
           "fails or is inconclusive", "[property][slow]") {
-  const testing::SyntheticNoise shape = testing::ScenarioShape(900, 600);
+  const testing::SyntheticNoise shape =
+      testing::ScenarioShape(static_cast<int>(kDefaultSteadyS), static_cast<int>(kDefaultSurgeS));
   JudgeConfig cfg;
   Tally overall;
   std::map<std::string, Tally> critical;

@@ -31,7 +31,7 @@ struct SyntheticPhase {
 };
 
 struct SyntheticNoise {
-  int intervals = 600;        // 1 s intervals per window: the default steady phase, 10 minutes
+  int intervals = 600;        // 1 s intervals per window (the property tests: kDefaultSteadyS)
   double ops_per_s = 50;      // operations per second (all classes)
   double rho = 0.9;           // AR(1) coefficient of the level from one interval to the next
   double latent_sd = 0.05;    // stationary sd of the log latency level inside a run
@@ -52,7 +52,7 @@ struct SyntheticNoise {
 
 // The shipped scenarios' shape (scenarios/*.yaml): deliver/retrieve/scan 45/40/15 at 300 ops/s
 // (nightly's rate), a steady phase and a 3x surge (latency x1.5 during it), by default 600 s
-// and 300 s (nightly's lengths); table_ops on.
+// and 300 s (shorter than the judge's default run length, 900 s + 600 s); table_ops on.
 SyntheticNoise ScenarioShape(int steady_s = 600, int surge_s = 300);
 
 // One run of node `node` (one window per phase). The shifts apply to every class and phase.
