@@ -2,7 +2,10 @@
 
 Two comparisons, each on tmpfs (exposes the generator's own CPU cost) and on the real disk:
   * postmark-like: no fsync, 16 KiB messages, deliver/retrieve 50/50, one worker.
-  * fio-like: fsync on, 16 KiB messages, one deliver and one retrieve thread.
+  * fio-like: fsync on, 16 KiB messages, one deliver and one retrieve thread. fio's write job
+    creates each file anew (create_on_open, and unlink_each_loop removes its 1000 files after
+    every pass: create, write, fsync, unlink, the life of a queue file) instead of overwriting
+    files that already exist, the closest fio comes to a delivery (it cannot rename).
 What one operation is differs by tool, so three figures are printed per tool:
   ops/s and CPU/op   agent: deliveries + retrieves; postmark: files created + files read;
                      fio: fsyncs of the write job + reads of the read job
@@ -87,7 +90,7 @@ def fio(directory, secs, strace=False):
     job = (f"[global]\nioengine=psync\ndirectory={d}\nfilename_format=$jobname.$jobnum.$filenum\n"
            f"nrfiles=1000\nfilesize={SIZE}\nbs={SIZE}\nopenfiles=1\nfile_service_type=sequential\n"
            f"time_based=1\nruntime={int(secs)}\nfallocate=none\n"
-           f"[deliver]\nrw=write\ncreate_on_open=1\nfsync=1\n[retrieve]\nrw=read\n")
+           f"[deliver]\nrw=write\ncreate_on_open=1\nfsync=1\nunlink_each_loop=1\n[retrieve]\nrw=read\n")
     path = os.path.join(directory, "bench.fio")
     with open(path, "w") as f:
         f.write(job)
