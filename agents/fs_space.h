@@ -3,7 +3,7 @@
 //
 // statvfs goes to the storage and blocks when the storage does (an array holding I/O during a
 // non-disruptive upgrade). FsSpaceSampler calls it on its own thread, so a hung filesystem
-// makes the space figures stale, never the interval records late or the dispatcher stuck.
+// makes the space figures stale, never the interval records late or the phase loop stuck.
 
 #include <atomic>
 #include <chrono>

@@ -100,7 +100,8 @@ Status WorkDir::MakeDirs(const std::string& rel) const {
   while (i <= rel.size()) {
     std::size_t j = rel.find('/', i);
     if (j == std::string::npos) j = rel.size();
-    cur += "/" + rel.substr(i, j - i);
+    cur += '/';
+    cur.append(rel, i, j - i);  // not "/" + substr: GCC 12 -O3 warns (-Wrestrict) on it
     struct stat st {};
     if (::lstat(cur.c_str(), &st) == 0) {
       if (!S_ISDIR(st.st_mode)) return Status::Refused(cur + " exists and is not a directory");

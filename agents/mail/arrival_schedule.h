@@ -8,7 +8,7 @@
 // seed, kind): the engine
 // measures each operation's latency from its scheduled time, so a stalled storage shows up as
 // latency instead of silently lowering the offered load (no coordinated omission).
-// Thread safety: one owner (the engine's dispatcher).
+// Thread safety: none; the engine draws from it under its queue lock.
 
 #include <cstdint>
 #include <limits>

@@ -23,6 +23,9 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 Clock::duration FromSeconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
+// How often the phase loop looks for arrivals no worker was free to take: bounds how late a
+// stalled storage's arrivals are counted (and refused when the backlog is full).
+constexpr auto kFeedPoll = std::chrono::milliseconds(2);
 
 struct Task {
   OpClass op = OpClass::kDeliver;
@@ -74,8 +77,14 @@ class MailRun {
  private:
   void StartWorkers();
   void WorkerLoop();
+  bool TakeClosedLoop(Task& t);  // false when closing; otherwise counted busy
+  bool TakeOpenLoop(Task& t);    // the same, for the open loop
   void Serve(Task& t);
   void Enqueue(Task t);
+  bool AcceptArrival(const Task& t);  // counts an arrival at its time; false when refused
+  Task NextFromFeed();                // qmu_ held; the feed has an arrival before its end
+  bool FeedHasArrival() const;        // qmu_ held
+  bool ReleaseDue(Clock::time_point now);  // qmu_ held; true when it queued any
   bool BacklogEmpty() const {
     return deliver_backlog_.load() == 0 && store_.deferred_count() == 0 &&
            redeliveries_.load() == 0;
@@ -98,7 +107,15 @@ class MailRun {
 
   std::mutex qmu_;
   std::condition_variable qcv_;
-  std::deque<Task> queue_;
+  std::deque<Task> queue_;  // due work without a worker yet: the backlog, and redeliveries
+  // The open-loop phase's arrivals not yet taken (guarded by qmu_). An idle worker takes the
+  // next one and waits for its time itself (claim_cv_), so an arrival costs no hand-off
+  // between threads; arrivals that come due while every worker is busy are counted and queued
+  // by whichever thread looks first (ReleaseDue).
+  ArrivalSchedule* feed_ = nullptr;
+  ArrivalSchedule::Arrival feed_next_{};
+  Clock::time_point feed_start_, feed_end_;
+  std::condition_variable claim_cv_;
   bool closing_ = false;
   std::atomic<bool> abandon_{false};
   std::atomic<bool> closed_active_{false};
@@ -129,12 +146,6 @@ void MailRun::StartWorkers() {
 }
 
 void MailRun::Enqueue(Task t) {
-  if (t.op == OpClass::kDeliver && !t.redeliver) {
-    uint64_t depth = deliver_backlog_.fetch_add(1) + 1;
-    uint64_t prev = max_depth_in_interval_.load();
-    while (depth > prev && !max_depth_in_interval_.compare_exchange_weak(prev, depth)) {
-    }
-  }
   {
     std::lock_guard<std::mutex> l(qmu_);
     queue_.push_back(std::move(t));
@@ -142,44 +153,111 @@ void MailRun::Enqueue(Task t) {
   qcv_.notify_one();
 }
 
+bool MailRun::AcceptArrival(const Task& t) {
+  stats_.CountArrival();
+  if (t.op != OpClass::kDeliver) return true;
+  if (deliver_backlog_.load() >= spec_.max_backlog) {
+    stats_.CountRefused();  // the in-memory queue is full: the sender is told to retry
+    return false;
+  }
+  uint64_t depth = deliver_backlog_.fetch_add(1) + 1;
+  uint64_t prev = max_depth_in_interval_.load();
+  while (depth > prev && !max_depth_in_interval_.compare_exchange_weak(prev, depth)) {
+  }
+  return true;
+}
+
+bool MailRun::FeedHasArrival() const {
+  return feed_ != nullptr && !std::isinf(feed_next_.t) &&
+         feed_start_ + FromSeconds(feed_next_.t) < feed_end_;
+}
+
+Task MailRun::NextFromFeed() {
+  Task t;
+  t.op = feed_next_.op;
+  t.intended = feed_start_ + FromSeconds(feed_next_.t);
+  t.seq = seq_++;
+  feed_next_ = feed_->Next();
+  return t;
+}
+
+bool MailRun::ReleaseDue(Clock::time_point now) {
+  bool queued = false;
+  while (FeedHasArrival() && feed_start_ + FromSeconds(feed_next_.t) <= now) {
+    Task t = NextFromFeed();
+    if (AcceptArrival(t)) {
+      queue_.push_back(std::move(t));
+      queued = true;
+    }
+  }
+  return queued;
+}
+
+bool MailRun::TakeClosedLoop(Task& t) {
+  // Closed loop: the next operation starts when the previous one ends.
+  std::unique_lock<std::mutex> l(qmu_);
+  qcv_.wait(l, [&] { return closing_ || closed_active_.load() || !queue_.empty(); });
+  if (!queue_.empty()) {  // a deferred retry
+    t = std::move(queue_.front());
+    queue_.pop_front();
+  } else if (closed_active_.load()) {
+    t.seq = closed_seq_.fetch_add(1);
+    uint64_t r = SeedFor(spec_.seed, t.seq, 3);
+    t.op = PickClass(spec_.mix, static_cast<double>(r >> 11) * 0x1.0p-53);
+    t.intended = Clock::now();
+    if (t.op == OpClass::kDeliver) deliver_backlog_.fetch_add(1);
+    stats_.CountArrival();
+  } else {
+    return false;  // closing
+  }
+  busy_workers_.fetch_add(1);  // under qmu_: StopWorkers never sees it neither queued nor busy
+  return true;
+}
+
+bool MailRun::TakeOpenLoop(Task& t) {
+  std::unique_lock<std::mutex> l(qmu_);
+  while (true) {
+    ReleaseDue(Clock::now());
+    if (!queue_.empty()) {  // the backlog first, oldest first
+      t = std::move(queue_.front());
+      queue_.pop_front();
+      busy_workers_.fetch_add(1);
+      return true;
+    }
+    if (closing_) return false;
+    if (!FeedHasArrival()) {
+      qcv_.wait(l);
+      continue;
+    }
+    // Take the next arrival and wait for its time here: under load it is already due and
+    // nothing sleeps; below it, one timed wait per arrival and no wake-up of another thread.
+    Task c = NextFromFeed();
+    busy_workers_.fetch_add(1);  // in flight for StopWorkers while it waits
+    if (claim_cv_.wait_until(l, c.intended, [&] { return closing_; })) {
+      busy_workers_.fetch_sub(1);
+      return false;  // stopped before its time: it never arrived
+    }
+    if (AcceptArrival(c)) {
+      t = std::move(c);
+      return true;
+    }
+    busy_workers_.fetch_sub(1);  // refused: the backlog is full
+  }
+}
+
 void MailRun::WorkerLoop() {
   while (true) {
     Task t;
-    if (spec_.concurrency > 0) {
-      // Closed loop: the next operation starts when the previous one ends.
-      std::unique_lock<std::mutex> l(qmu_);
-      qcv_.wait(l, [&] { return closing_ || closed_active_.load() || !queue_.empty(); });
-      if (!queue_.empty()) {  // a deferred retry
-        t = std::move(queue_.front());
-        queue_.pop_front();
-      } else if (closed_active_.load()) {
-        l.unlock();
-        t.seq = closed_seq_.fetch_add(1);
-        uint64_t r = SeedFor(spec_.seed, t.seq, 3);
-        t.op = PickClass(spec_.mix, static_cast<double>(r >> 11) * 0x1.0p-53);
-        t.intended = Clock::now();
-        if (t.op == OpClass::kDeliver) deliver_backlog_.fetch_add(1);
-        stats_.CountArrival();
-      } else {
-        return;  // closing
-      }
-    } else {
-      std::unique_lock<std::mutex> l(qmu_);
-      qcv_.wait(l, [&] { return closing_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      t = std::move(queue_.front());
-      queue_.pop_front();
-    }
+    if (!(spec_.concurrency > 0 ? TakeClosedLoop(t) : TakeOpenLoop(t))) return;
     if (abandon_.load()) {
       if (t.op == OpClass::kDeliver && !t.redeliver) deliver_backlog_.fetch_sub(1);
       if (t.redeliver) {
         store_.AddDeferred(*t.redeliver);
         redeliveries_.fetch_sub(1);
       }
-      continue;
+    } else {
+      Serve(t);
     }
-    busy_workers_.fetch_add(1);
-    Serve(t);
     busy_workers_.fetch_sub(1);
   }
 }
@@ -277,18 +355,20 @@ bool MailRun::RunPhase(std::size_t index) {
   const auto interval = FromSeconds(spec_.interval_s);
   auto interval_start = start;
   auto next_tick = start + interval;
-  ArrivalSchedule::Arrival next = schedule.Next();
-  auto next_at = [&] {
-    return std::isinf(next.t) ? Clock::time_point::max() : start + FromSeconds(next.t);
-  };
   std::optional<double> drain_time;
   progress_.Log("phase " + p.name + ": " + (closed ? "closed loop, " + std::to_string(spec_.concurrency) + " workers"
                                                    : std::to_string(static_cast<int>(rate)) + " ops/s") +
                 (p.drain ? ", until the backlog is empty" : ""));
   if (closed && !p.drain) {
     closed_active_ = true;
-    qcv_.notify_all();
+  } else if (!closed) {
+    std::lock_guard<std::mutex> l(qmu_);
+    feed_ = &schedule;
+    feed_next_ = schedule.Next();
+    feed_start_ = start;
+    feed_end_ = end;
   }
+  qcv_.notify_all();
   bool stopped = false;
   while (true) {
     if (stop_.load()) {
@@ -296,19 +376,15 @@ bool MailRun::RunPhase(std::size_t index) {
       break;
     }
     auto now = Clock::now();
-    // Release every arrival whose time has come (several at once if we woke late).
-    while (next_at() <= now && next_at() < end) {
-      stats_.CountArrival();
-      Task t;
-      t.op = next.op;
-      t.intended = next_at();
-      t.seq = seq_++;
-      if (t.op == OpClass::kDeliver && deliver_backlog_.load() >= spec_.max_backlog) {
-        stats_.CountRefused();  // the in-memory queue is full: the sender is told to retry
-      } else {
-        Enqueue(std::move(t));
+    if (!closed) {
+      // Arrivals that came due while every worker was busy (a stalled storage): counted at
+      // their time, refused if the backlog is full, queued for the next free worker.
+      bool queued;
+      {
+        std::lock_guard<std::mutex> l(qmu_);
+        queued = ReleaseDue(now);
       }
-      next = schedule.Next();
+      if (queued) qcv_.notify_one();
     }
     if (p.drain && BacklogEmpty()) {
       drain_time = Seconds(now - start);
@@ -321,9 +397,14 @@ bool MailRun::RunPhase(std::size_t index) {
       interval_start = next_tick;
       next_tick += interval;
     }
-    auto wake = std::min({next_at(), next_tick, end});
+    auto wake = std::min(next_tick, end);
+    if (!closed) wake = std::min(wake, now + kFeedPoll);
     if (p.drain) wake = std::min(wake, now + std::chrono::milliseconds(5));
     std::this_thread::sleep_until(wake);
+  }
+  if (!closed) {
+    std::lock_guard<std::mutex> l(qmu_);
+    feed_ = nullptr;  // arrivals not yet due when stopped never arrived
   }
   closed_active_ = false;
   auto stop_at = Clock::now();
@@ -372,6 +453,7 @@ bool MailRun::StopWorkers() {
     closing_ = true;
   }
   qcv_.notify_all();
+  claim_cv_.notify_all();
   // Operations already inside a system call cannot be interrupted; give them a while.
   auto hard = Clock::now() + std::chrono::seconds(10);
   while (busy_workers_.load() > 0 && Clock::now() < hard) {

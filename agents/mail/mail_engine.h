@@ -1,8 +1,10 @@
 #pragma once
 // MailEngine: native replay of a mail server's storage traffic (see mail_ops.h for the system
-// calls). Open loop by default: a dispatcher releases Poisson arrivals at their scheduled times
-// to a pool of workers and each latency runs from the scheduled time, so a storage stall shows
-// as latency and as a growing queue, never as a silently lower load. `concurrency: N` switches
+// calls). Open loop by default: Poisson arrivals at their scheduled times, served by a pool of
+// workers (an idle worker takes the next arrival and waits for its time itself; arrivals that
+// come due while all are busy are counted then and queued), and each latency runs from the
+// scheduled time, so a storage stall shows as latency and as a growing queue, never as a
+// silently lower load. `concurrency: N` switches
 // to a closed loop of N back-to-back workers that finds the maximum rate.
 //
 // Phases run in order; a drain phase ends when the delivery backlog (and the deferred queue)

@@ -86,7 +86,6 @@ class MailOps {
   MailStore& store_;
   SizeSampler sizes_;
   ZipfSampler users_;
-  std::vector<int> new_dir_fds_;
   FsSpaceSampler fs_space_;
 };
 
