@@ -62,11 +62,11 @@ def agent(directory, fsync, concurrency, secs, strace=False):
     cmd = [AGENT, "--spec", "-", "--workdir", work]
     out, wall, cpu, calls = run(cmd, json.dumps(spec), strace)
     s = json.loads(out.strip().splitlines()[-1])
-    ops = s["ops"]["deliver"]["count"] + s["ops"]["retrieve"]["count"]
+    split = (s["ops"]["deliver"]["count"], s["ops"]["retrieve"]["count"])
     subprocess.run([AGENT, "--workdir", work, "--cleanup"], check=True, capture_output=True)
     if not strace:
         COMMANDS.append(" ".join(cmd) + " <<< '" + json.dumps(spec) + "'")
-    return ops, s["duration_s"], cpu, calls
+    return sum(split), s["duration_s"], cpu, calls, split
 
 
 def postmark(directory, transactions, strace=False):
@@ -81,7 +81,7 @@ def postmark(directory, transactions, strace=False):
     shutil.rmtree(loc, ignore_errors=True)
     if not strace:
         COMMANDS.append("postmark <<< '" + script.replace("\n", "; ") + "'")
-    return created + read, wall, cpu, calls
+    return created + read, wall, cpu, calls, (created, read)
 
 
 def fio(directory, secs, strace=False):
@@ -96,18 +96,19 @@ def fio(directory, secs, strace=False):
         f.write(job)
     out, wall, cpu, calls = run(["fio", "--output-format=json", path], None, strace)
     doc = json.loads(out[out.index("{"):])
-    ops = sum(j["sync"]["total_ios"] if j["jobname"] == "deliver" else j["read"]["total_ios"]
-              for j in doc["jobs"])
+    split = (sum(j["sync"]["total_ios"] for j in doc["jobs"] if j["jobname"] == "deliver"),
+             sum(j["read"]["total_ios"] for j in doc["jobs"] if j["jobname"] == "retrieve"))
+    ops = sum(split)
     runtime = max(j["job_runtime"] for j in doc["jobs"]) / 1000.0
     shutil.rmtree(d, ignore_errors=True)
     if not strace:
         COMMANDS.append("fio --output-format=json bench.fio  # " + job.replace("\n", "; "))
-    return ops, runtime, cpu, calls
+    return ops, runtime, cpu, calls, split
 
 
 def row(name, measured, traced):
-    ops, secs, (user, system), _ = measured
-    t_ops, _, _, calls = traced
+    ops, secs, (user, system), _, _ = measured
+    t_ops, _, _, calls, _ = traced
     rate = ops / secs
     cpu_op = (user + system) / ops * 1e6
     user_op = user / ops * 1e6
@@ -121,6 +122,15 @@ def ratio(label, a, b):
     print(f"  => agent / {label}: rate x{a[0] / b[0]:.2f}, CPU per op x{a[1] / b[1]:.2f}, "
           f"user CPU per op x{a[3] / b[3]:.2f}, CPU per syscall x{a[2] / b[2]:.2f}  "
           f"(x<1 is cheaper for CPU)")
+
+
+def per_class(label, ours, other, write_name, read_name):
+    """The two halves apart: the totals mix a write side and a read side of unequal cost."""
+    (aw, ar), (ow, orr) = ours[4], other[4]
+    a_s, o_s = ours[1], other[1]
+    print(f"     per class: deliveries {aw / a_s:,.0f}/s vs {label} {write_name} {ow / o_s:,.0f}/s "
+          f"(x{(aw / a_s) / (ow / o_s):.2f}); retrieves {ar / a_s:,.0f}/s vs {read_name} "
+          f"{orr / o_s:,.0f}/s (x{(ar / a_s) / (orr / o_s):.2f})")
 
 
 def main():
@@ -139,6 +149,7 @@ def main():
             p = postmark(d, txn)
             p_t = postmark(d, max(1000, txn // 5), strace=True)
             ratio("postmark", ours, row("postmark 1.51", p, p_t))
+            per_class("postmark", a, p, "files created", "files read")
             print(" fio-like (fsync on, deliver + retrieve threads)")
             a2 = agent(d, True, 2, SECS)
             a2_t = agent(d, True, 2, 2, strace=True)
@@ -146,6 +157,7 @@ def main():
             f = fio(d, SECS)
             f_t = fio(d, 2, strace=True)
             ratio("fio", ours2, row("fio 3.33", f, f_t))
+            per_class("fio", a2, f, "write job's fsyncs", "read job's reads")
     finally:
         if mounted:
             subprocess.run(["umount", tmpfs])
