@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -224,13 +225,21 @@ TEST_CASE("more mailboxes than the descriptor limit: the run still works", "[age
   ScratchDir dir;
   std::string spec = R"({"rate": 100, "duration_s": 1, "users": 600,
       "mix": {"deliver": 0.7, "retrieve": 0.2, "scan": 0.1}})";
-  rlimit saved{};
-  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
-  rlimit low = saved;
-  low.rlim_cur = 256;  // inherited by the agent
-  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
-  AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/w"}, spec);
-  ::setrlimit(RLIMIT_NOFILE, &saved);
+  struct LowDescriptorLimit {  // inherited by the agent; restored whatever happens
+    rlimit saved{};
+    LowDescriptorLimit() {
+      REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+      rlimit low = saved;
+      low.rlim_cur = std::min<rlim_t>(saved.rlim_cur, 256);
+      REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+    }
+    ~LowDescriptorLimit() { ::setrlimit(RLIMIT_NOFILE, &saved); }
+  };
+  AgentRun run;
+  {
+    LowDescriptorLimit limit;
+    run = RunAgent({"--spec", "-", "--workdir", dir.path + "/w"}, spec);
+  }
   INFO(run.stderr_text);
   REQUIRE(run.exit_code == 0);
   const json& sum = run.summary();
