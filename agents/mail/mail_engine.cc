@@ -185,6 +185,13 @@ bool MailRun::ReleaseDue(Clock::time_point now) {
   bool queued = false;
   while (FeedHasArrival() && feed_start_ + FromSeconds(feed_next_.t) <= now) {
     Task t = NextFromFeed();
+    if (t.op != OpClass::kDeliver && queue_.size() >= spec_.max_backlog) {
+      // A retrieve or scan has no queue file to wait in: past the same bound a busy POP/IMAP
+      // server turns the client away. Keeps the agent's memory bounded at any rate.
+      stats_.CountArrival();
+      stats_.CountRefused(t.op);
+      continue;
+    }
     if (AcceptArrival(t)) {
       queue_.push_back(std::move(t));
       queued = true;

@@ -18,9 +18,9 @@ void AddStep(StatsWindow& w, const StepTime& st) {
 
 }  // namespace
 
-void RunStats::CountRefused() {
+void RunStats::CountRefused(OpClass op) {
   std::lock_guard<std::mutex> l(mu_);
-  window_.ops[static_cast<int>(OpClass::kDeliver)].refused += 1;
+  window_.ops[static_cast<int>(op)].refused += 1;
 }
 
 void RunStats::Record(OpClass op, const OpOutcome& out, double latency_us) {

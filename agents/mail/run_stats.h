@@ -40,8 +40,9 @@ class RunStats {
     std::lock_guard<std::mutex> l(mu_);
     ++window_.arrivals;
   }
-  // A delivery refused before acceptance (low space, backlog cap): no latency recorded.
-  void CountRefused();
+  // An arrival refused (a delivery: low space or backlog cap; any class: the queue of waiting
+  // operations is full): no latency recorded.
+  void CountRefused(OpClass op = OpClass::kDeliver);
   // A finished operation; `latency_us` runs from its intended start to out.done.
   void Record(OpClass op, const OpOutcome& out, double latency_us);
   // A retry of a deferred message: its steps count, its latency is not a new arrival's.

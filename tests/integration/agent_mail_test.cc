@@ -219,6 +219,33 @@ TEST_CASE("a full backlog refuses arrivals: every arrival is served or refused",
   CHECK(sum["messages_verified"] == d["count"]);
 }
 
+// Retrieves and scans have no queue file to wait in: with the same bound on the operations
+// waiting for a worker, an overload of any class is refused and counted, and the agent's
+// memory stays bounded whatever rate it is given.
+TEST_CASE("an overload of every class is refused and counted instead of queued without bound",
+          "[agent][mail]") {
+  ScratchDir dir;
+  std::string spec = R"({"rate": 100000, "arrivals": "uniform", "duration_s": 0.5, "users": 10,
+      "workers": 1, "max_backlog": 20, "mix": {"deliver": 0.5, "retrieve": 0.3, "scan": 0.2},
+      "size": {"dist": "fixed", "mean_bytes": 4096}})";
+  AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/w"}, spec);
+  INFO(run.stderr_text);
+  REQUIRE(run.exit_code == 0);
+  const json& ops = run.summary()["ops"];
+  double settled = 0;
+  for (const char* c : {"deliver", "retrieve", "scan"}) {
+    INFO(c);
+    CHECK(ops[c]["refused"].get<double>() > 0);
+    CHECK(ops[c]["errors"] == 0);
+    settled += ops[c]["count"].get<double>() + ops[c].value("empty", 0.0) +
+               ops[c]["refused"].get<double>();
+  }
+  // Every arrival was served (count, or empty for a retrieve) or refused.
+  CHECK(settled == Approx(Offered(run.intervals())).margin(0.5));
+  CHECK(Offered(run.intervals()) == Approx(50000).margin(0.5));
+  CHECK(run.summary()["integrity_failures"] == 0);
+}
+
 // A node's ssh session usually gets 1,024 descriptors (systemd's default soft limit) while the
 // shipped scenarios ask for 2,000-5,000 mailboxes: the agent must not need one per mailbox.
 TEST_CASE("more mailboxes than the descriptor limit: the run still works", "[agent][mail]") {
