@@ -1,5 +1,6 @@
 #include "common/positioned_json.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <iterator>
 #include <vector>
@@ -119,6 +120,13 @@ class Builder : public nlohmann::json_sax<json> {
     return true;
   }
   bool Open(json v) {
+    // Bounded: every nested value keeps its pointer string, so depth is memory (and a spec
+    // or scenario is a few levels deep).
+    if (stack_.size() >= kMaxJsonDepth) {
+      error_offset_ = Offset() > 0 ? Offset() - 1 : 0;
+      error_ = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+      return false;
+    }
     std::string path = ChildPointer();
     json* p = Insert(std::move(v));
     stack_.push_back(p);
@@ -158,7 +166,24 @@ Result<PositionedJson> PositionedJson::Parse(const std::string& text, const std:
   }
   std::map<std::string, SourcePos> pos;
   pos[""] = SourcePos{1, 1};
-  for (const auto& [ptr, off] : builder.offsets_) pos[ptr] = PosAt(text, off);
+  // Line and column of every offset in one pass over the text (not one scan per value).
+  std::vector<std::pair<std::size_t, const std::string*>> by_offset;
+  by_offset.reserve(builder.offsets_.size());
+  for (const auto& [ptr, off] : builder.offsets_) by_offset.push_back({off, &ptr});
+  std::sort(by_offset.begin(), by_offset.end());
+  SourcePos at{1, 1};
+  std::size_t i = 0;
+  for (const auto& [off, ptr] : by_offset) {
+    for (; i < off && i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++at.line;
+        at.col = 1;
+      } else {
+        ++at.col;
+      }
+    }
+    pos[*ptr] = at;
+  }
   return PositionedJson(std::move(builder.root), source, std::move(pos));
 }
 

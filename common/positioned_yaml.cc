@@ -37,7 +37,12 @@ class Converter {
  public:
   explicit Converter(const std::string& source) : source_(source) {}
 
-  Status Convert(const YAML::Node& n, const std::string& pointer, json& out) {
+  Status Convert(const YAML::Node& n, const std::string& pointer, json& out, std::size_t depth = 0) {
+    if (depth > kMaxJsonDepth) return Error(n, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (++values_ > kMaxDocumentValues) {
+      return Error(n, "expands to more than " + std::to_string(kMaxDocumentValues) +
+                          " values (aliases that repeat each other?)");
+    }
     pos_[pointer] = SourcePos{n.Mark().line + 1, n.Mark().column + 1};
     switch (n.Type()) {
       case YAML::NodeType::Null:
@@ -52,7 +57,7 @@ class Converter {
         std::size_t i = 0;
         for (const auto& el : n) {
           json v;
-          if (Status s = Convert(el, pointer + "/" + std::to_string(i++), v); !s.ok()) return s;
+          if (Status s = Convert(el, pointer + "/" + std::to_string(i++), v, depth + 1); !s.ok()) return s;
           out.push_back(std::move(v));
         }
         return Status::Ok();
@@ -65,7 +70,7 @@ class Converter {
           if (out.contains(key)) return Error(kv.first, "duplicate key '" + key + "'");
           std::string child = pointer + "/" + EscapePointerToken(key);
           json v;
-          if (Status s = Convert(kv.second, child, v); !s.ok()) return s;
+          if (Status s = Convert(kv.second, child, v, depth + 1); !s.ok()) return s;
           // The key's position names the field better than its value's (which may be a block
           // starting on the next line).
           pos_[child] = SourcePos{kv.first.Mark().line + 1, kv.first.Mark().column + 1};
@@ -87,6 +92,7 @@ class Converter {
 
   const std::string& source_;
   std::map<std::string, SourcePos> pos_;
+  std::size_t values_ = 0;
 };
 
 }  // namespace

@@ -42,15 +42,22 @@ Status SqliteDb::Exec(const std::string& sql, const std::vector<std::string>& ar
 }
 
 std::vector<std::vector<std::string>> SqliteDb::Query(const std::string& sql,
-                                                      const std::vector<std::string>& args) const {
+                                                      const std::vector<std::string>& args,
+                                                      Status* error) const {
   std::lock_guard lock(mu_);
   std::vector<std::vector<std::string>> rows;
+  auto failed = [&](const char* what) {
+    if (error != nullptr) *error = Status::IOError(path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+    return std::vector<std::vector<std::string>>{};
+  };
+  if (error != nullptr) *error = Status::Ok();
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return rows;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return failed("cannot read");
   for (std::size_t i = 0; i < args.size(); ++i) {
     sqlite3_bind_text(st, static_cast<int>(i + 1), args[i].c_str(), -1, SQLITE_TRANSIENT);
   }
-  while (sqlite3_step(st) == SQLITE_ROW) {
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     std::vector<std::string> row;
     for (int c = 0; c < sqlite3_column_count(st); ++c) {
       const unsigned char* v = sqlite3_column_text(st, c);
@@ -59,6 +66,7 @@ std::vector<std::vector<std::string>> SqliteDb::Query(const std::string& sql,
     rows.push_back(std::move(row));
   }
   sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return failed("read failed");
   return rows;
 }
 

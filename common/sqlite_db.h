@@ -27,7 +27,10 @@ class SqliteDb {
   static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path, bool create, const std::string& schema);
 
   Status Exec(const std::string& sql, const std::vector<std::string>& args = {}) const;
-  std::vector<std::vector<std::string>> Query(const std::string& sql, const std::vector<std::string>& args = {}) const;
+  // The rows; on a failed read none, and `error` (if given) says why, so that a caller for whom
+  // "no rows" means "nothing was done yet" can tell it from "could not read".
+  std::vector<std::vector<std::string>> Query(const std::string& sql, const std::vector<std::string>& args = {},
+                                              Status* error = nullptr) const;
   const std::string& path() const { return path_; }
 
  private:

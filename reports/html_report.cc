@@ -344,7 +344,8 @@ std::string RenderHtml(const json& model) {
   h += "</table>\n";
 
   h += "<h2>Timeline</h2>\n<p class=legend>";
-  for (const char* s : {"ready", "flash_sent", "flash_acked", "active", "failed", "rollback_sent", "rollback_acked", "rolled_back"}) {
+  for (const char* s : {"ready", "flash_sent", "flash_acked", "flash_unknown", "active", "failed", "rollback_sent",
+                        "rollback_acked", "rollback_unknown", "rolled_back"}) {
     h += "<span style=\"background:" + StateColor(s) + "\"></span>" + std::string(s);
   }
   h += "</p>\n" + RenderTimeline(TimelineRows(model, start), run.value("duration_s", 0.0));

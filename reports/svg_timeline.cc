@@ -12,7 +12,8 @@ std::string StateColor(const std::string& state) {
   static const std::map<std::string, std::string> colors = {
       {"ready", "#9ecae1"},         {"flash_sent", "#fdae6b"},    {"flash_acked", "#fd8d3c"},
       {"active", "#74c476"},        {"failed", "#d62728"},        {"rollback_sent", "#c994c7"},
-      {"rollback_acked", "#df65b0"}, {"rolled_back", "#807dba"},
+      {"rollback_acked", "#df65b0"}, {"rolled_back", "#807dba"},  {"flash_unknown", "#e6550d"},
+      {"rollback_unknown", "#ae017e"},
       {"step", "#bdbdbd"},          {"step-done", "#969696"}};
   auto it = colors.find(state);
   return it == colors.end() ? "#cccccc" : it->second;

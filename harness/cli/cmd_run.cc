@@ -51,7 +51,20 @@ void InstallStopHandlers() {
 
 namespace {
 
+// Every path a run keeps is absolute: the journal stores the scenario and the plan (which names
+// it), the run directory and its samples, and `resume` may run from another directory.
+std::string Absolute(const std::string& path) {
+  if (path.empty()) return path;
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(path, ec);
+  return ec ? path : abs.lexically_normal().string();
+}
+
 int RunRun(RunArgs& a) {
+  a.scenario = Absolute(a.scenario);
+  a.o.inventory = Absolute(a.o.inventory);
+  a.reports_dir = Absolute(a.reports_dir);
+  a.run.agent_binary = Absolute(a.run.agent_binary);
   auto sc = scenario::LoadScenario(a.scenario, a.o);
   if (!sc.ok()) {
     std::fprintf(stderr, "fwcanary run: %s\n", sc.status().message().c_str());

@@ -1,9 +1,11 @@
 #include "harness/cli/commands.h"
 
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 
 #include "common/exit_status.h"
+#include "common/untrusted_text.h"
 #include "fwcanary/version.h"
 #include "harness/judge/judge.h"
 #include "harness/judge/metrics.h"
@@ -72,7 +74,20 @@ int Main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitPass : kExitError;
   }
-  return run ? run() : kExitError;
+  // A command whose stdin we still write to may exit first: that is an EPIPE to handle, never a
+  // signal that kills the controller mid-wave.
+  ::signal(SIGPIPE, SIG_IGN);
+  if (!run) return kExitError;
+  // The last line of defence: whatever escapes a command is an error with its text, not an
+  // abort (the run loop has its own handler, which also rolls the wave back).
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fwcanary: internal error: %s\n", SafeText(e.what()).c_str());
+  } catch (...) {
+    std::fprintf(stderr, "fwcanary: internal error\n");
+  }
+  return kExitError;
 }
 
 }  // namespace fwcanary::cli

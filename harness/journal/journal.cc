@@ -29,8 +29,15 @@ double Now() {
 
 std::string NowText() { return std::to_string(Now()); }
 
+// Step data holds what nodes said: never let one bad byte throw here (it is SafeText already;
+// this is the second line).
+std::string Dump(const nlohmann::json& data) {
+  return data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 const char* kNodeStates[] = {"ready",  "flash_sent",    "flash_acked",    "active",
-                             "failed", "rollback_sent", "rollback_acked", "rolled_back"};
+                             "failed", "rollback_sent", "rollback_acked", "rolled_back",
+                             "flash_unknown", "rollback_unknown"};
 
 NodeState ParseNodeState(const std::string& s) {
   for (int i = 0; i < static_cast<int>(std::size(kNodeStates)); ++i) {
@@ -71,7 +78,18 @@ Status Journal::Exec(const std::string& sql, const std::vector<std::string>& arg
 
 std::vector<std::vector<std::string>> Journal::Query(const std::string& sql,
                                                      const std::vector<std::string>& args) const {
-  return db_->Query(sql, args);
+  Status error;
+  auto rows = db_->Query(sql, args, &error);
+  if (!error.ok()) {
+    std::lock_guard lock(error_mu_);
+    if (read_error_.ok()) read_error_ = error;
+  }
+  return rows;
+}
+
+Status Journal::ReadError() const {
+  std::lock_guard lock(error_mu_);
+  return read_error_;
 }
 
 Status Journal::SetFact(const std::string& key, const std::string& value) {
@@ -85,13 +103,13 @@ std::optional<std::string> Journal::Fact(const std::string& key) const {
 }
 
 Status Journal::BeginStep(const std::string& step, const nlohmann::json& data) {
-  Status s = Exec("INSERT OR REPLACE INTO steps VALUES (?, 'started', ?, ?)", {step, data.dump(), NowText()});
+  Status s = Exec("INSERT OR REPLACE INTO steps VALUES (?, 'started', ?, ?)", {step, Dump(data), NowText()});
   if (!s.ok()) return s;
   return Record("step", step, "started", "begin " + step);
 }
 
 Status Journal::FinishStep(const std::string& step, const nlohmann::json& data) {
-  Status s = Exec("INSERT OR REPLACE INTO steps VALUES (?, 'done', ?, ?)", {step, data.dump(), NowText()});
+  Status s = Exec("INSERT OR REPLACE INTO steps VALUES (?, 'done', ?, ?)", {step, Dump(data), NowText()});
   if (!s.ok()) return s;
   return Record("step", step, "done", "done " + step);
 }
@@ -105,7 +123,13 @@ StepState Journal::Step(const std::string& step) const {
 nlohmann::json Journal::StepData(const std::string& step) const {
   auto rows = Query("SELECT data FROM steps WHERE name = ?", {step});
   if (rows.empty()) return nlohmann::json::object();
-  return nlohmann::json::parse(rows[0][0], nullptr, false);
+  nlohmann::json data = nlohmann::json::parse(rows[0][0], nullptr, false);
+  if (data.is_discarded() || !data.is_object()) {
+    std::lock_guard lock(error_mu_);
+    if (read_error_.ok()) read_error_ = Status::Corruption(db_->path() + ": step " + step + ": unreadable data");
+    return nlohmann::json::object();
+  }
+  return data;
 }
 
 Status Journal::SetNode(const std::string& node, const JournalNode& n) {

@@ -34,8 +34,13 @@ namespace fwcanary::journal {
 // `flash_acked` once the node accepted it (likewise for a rollback). A resumed run never sends
 // an acknowledged command again; one only `sent` it sends again only when the node showed no
 // sign of it for firmware.resend_after_s (the controller died before the command left).
+// `flash_unknown` (`rollback_unknown`): the command left, but the controller stopped waiting
+// for it (it timed out, or the connection dropped while it ran), so it may still act at any
+// time. Such a command is never sent again; the node is watched for the version it would bring,
+// and it is never reported rolled back on a version read alone.
 enum class NodeState {
-  kReady, kFlashSent, kFlashAcked, kActive, kFailed, kRollbackSent, kRollbackAcked, kRolledBack
+  kReady, kFlashSent, kFlashAcked, kActive, kFailed, kRollbackSent, kRollbackAcked, kRolledBack,
+  kFlashUnknown, kRollbackUnknown
 };
 const char* NodeStateName(NodeState s);
 
@@ -77,6 +82,12 @@ class Journal {
   Status SetNode(const std::string& node, const JournalNode& n);
   std::map<std::string, JournalNode> Nodes() const;
 
+  // The first read that failed (or found unreadable data) since the journal was opened; OK if
+  // none. A read that failed returns what "nothing recorded" looks like (no rows, kNotStarted),
+  // so a caller that decides from what it read (resume: which nodes are flashed) checks this
+  // before acting.
+  Status ReadError() const;
+
   Status SetDrift(const std::string& node, const std::string& check, const std::string& output);
   std::map<std::string, std::string> Drift(const std::string& node) const;  // check -> output
 
@@ -92,6 +103,8 @@ class Journal {
   std::vector<std::vector<std::string>> Query(const std::string& sql,
                                               const std::vector<std::string>& args) const;
   std::unique_ptr<SqliteDb> db_;
+  mutable std::mutex error_mu_;
+  mutable Status read_error_;
 };
 
 }  // namespace fwcanary::journal

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/untrusted_text.h"
 #include "harness/rollout/node_session.h"
 #include "harness/scenario/command_template.h"
 
@@ -14,6 +15,47 @@ namespace fwcanary::rollout {
 std::string SamplesPath(const std::string& run_dir, const std::string& window, const std::string& node) {
   return run_dir + "/samples/" + window + "-" + node + ".jsonl";
 }
+
+namespace {
+
+// One agent over the node's transport, its records streamed into `path`. Returns the window's
+// error on this node, "" when none.
+std::string RunOneAgent(const scenario::Scenario& sc, const scenario::Node* node, const std::string& window,
+                        const WorkloadSpec& spec, const std::string& spec_text, const std::string& path,
+                        double timeout, double silence, const std::function<bool()>& keep_going) {
+  NodeSession session(sc, *node);
+  std::string cmd = scenario::ShellQuote(node->vars.at("agent_path")) + " --spec - --workdir " +
+                    scenario::ShellQuote(node->vars.at("workdir") + "/" + window) +
+                    " --node " + scenario::ShellQuote(node->name) + " --seed " +
+                    std::to_string(spec.seed) + " --cleanup";
+  std::ofstream out(path);
+  auto r = session.Run(cmd, timeout, spec_text, [&](const std::string& line) {
+    out << line << "\n";
+    out.flush();
+    return !keep_going || keep_going();
+  }, silence);
+  std::string error;
+  if (keep_going && !keep_going()) {
+    // Stopped on purpose: not an error of the node.
+  } else if (!r.ok()) {
+    error = r.status().message();
+  } else if (r->silent) {
+    error = "the agent printed nothing for " + std::to_string(static_cast<int>(silence)) +
+            " s (hung, or its storage is): abandoned";
+  } else if (r->timed_out) {
+    error = "the agent did not finish within " + std::to_string(static_cast<int>(timeout)) + " s";
+  } else if (r->exit_code == 2 || !r->signal.empty()) {  // exit 1 (a message lost) is the judge's FAIL
+    std::string err = r->err;
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    std::size_t last = err.find_last_of('\n');
+    error = (r->signal.empty() ? "the agent failed (exit " + std::to_string(r->exit_code) + ")"
+                               : "the agent was killed by SIG" + r->signal) +
+            (err.empty() ? "" : ": " + (last == std::string::npos ? err : err.substr(last + 1)));
+  }
+  return error;
+}
+
+}  // namespace
 
 WindowResult RunAgentWindow(const scenario::Scenario& sc,
                             const std::vector<const scenario::Node*>& clients,
@@ -38,36 +80,14 @@ WindowResult RunAgentWindow(const scenario::Scenario& sc,
       result.samples[node->name] = path;
     }
     threads.emplace_back([&, node, path] {
-      NodeSession session(sc, *node);
-      std::string cmd = scenario::ShellQuote(node->vars.at("agent_path")) + " --spec - --workdir " +
-                        scenario::ShellQuote(node->vars.at("workdir") + "/" + window) +
-                        " --node " + scenario::ShellQuote(node->name) + " --seed " +
-                        std::to_string(spec.seed) + " --cleanup";
-      std::ofstream out(path);
-      auto r = session.Run(cmd, timeout, spec_text, [&](const std::string& line) {
-        out << line << "\n";
-        out.flush();
-        return !keep_going || keep_going();
-      }, silence);
       std::string error;
-      if (keep_going && !keep_going()) {
-        // Stopped on purpose: not an error of the node.
-      } else if (!r.ok()) {
-        error = r.status().message();
-      } else if (r->silent) {
-        error = "the agent printed nothing for " + std::to_string(static_cast<int>(silence)) +
-                " s (hung, or its storage is): abandoned";
-      } else if (r->timed_out) {
-        error = "the agent did not finish within " + std::to_string(static_cast<int>(timeout)) + " s";
-      } else if (r->exit_code == 2 || !r->signal.empty()) {
-        std::string err = r->err;
-        while (!err.empty() && err.back() == '\n') err.pop_back();
-        std::size_t last = err.find_last_of('\n');
-        error = (r->signal.empty() ? "the agent failed (exit " + std::to_string(r->exit_code) + ")"
-                                   : "the agent was killed by SIG" + r->signal) +
-                (err.empty() ? "" : ": " + (last == std::string::npos ? err : err.substr(last + 1)));
+      // An exception must not escape a thread (std::terminate, no rollback): it is this node's
+      // window error instead.
+      try {
+        error = RunOneAgent(sc, node, window, spec, spec_text, path, timeout, silence, keep_going);
+      } catch (const std::exception& e) {
+        error = "internal error: " + SafeText(e.what());
       }
-      // Exit 1 (a message lost or corrupt) is not a harness error: the judge FAILs on it.
       std::lock_guard lock(mu);
       // Transport errors already name the node; say it once.
       if (error.rfind(node->name + ": ", 0) == 0) error.erase(0, node->name.size() + 2);

@@ -11,20 +11,39 @@ namespace {
 
 using scenario::ShellQuote;
 
+// The lock file's path, quoted whole for the shell: its literal part is the scenario's text, and
+// its placeholders' values are a node's (Expand quotes those; they are unquoted again here so
+// the whole path is one word, quoted once).
 Result<std::string> LockPath(const scenario::Scenario& sc, const scenario::Node& n) {
-  return scenario::Expand(sc.rollout.lock_path, NodeValues(sc, n));
+  std::map<std::string, std::string> raw = NodeValues(sc, n);
+  auto path = scenario::ExpandRaw(sc.rollout.lock_path, raw);
+  if (!path.ok()) return path.status();
+  return ShellQuote(path.value());
 }
 
 // Exit 0 taken (or renewed), 3 held by someone else (stdout says who and how long).
+// Taking over an expired lease is atomic: first the takeover token "<lock>.takeover.<expiry>"
+// is created with noclobber (O_EXCL), which only one controller can do for that lease's expiry;
+// only the one that made it replaces the lock (rename). Tokens stay until the lease is
+// released, so a slow taker that read the same expired lease long ago cannot win later.
+// Renewing our own unexpired lease needs no token (nobody else may take it before it expires).
 std::string AcquireScript(const std::string& path, const std::string& owner, long ttl) {
   return "lock=" + path + "; owner=" + ShellQuote(owner) + "; ttl=" + std::to_string(ttl) +
          R"SH(; now=$(date +%s) || exit 2
 if (set -C; printf '%s %s\n' "$owner" $((now + ttl)) > "$lock") 2>/dev/null; then exit 0; fi
 read -r holder expiry < "$lock" || { holder=unreadable; expiry=0; }
 case $expiry in ''|*[!0-9]*) expiry=0 ;; esac
-if [ "$holder" = "$owner" ] || [ "$expiry" -lt "$now" ]; then
+if [ "$holder" = "$owner" ] && [ "$expiry" -ge "$now" ]; then
   printf '%s %s\n' "$owner" $((now + ttl)) > "$lock.$$" && mv -f "$lock.$$" "$lock" && exit 0
   exit 2
+fi
+if [ "$expiry" -lt "$now" ]; then
+  if (set -C; printf '%s\n' "$owner" > "$lock.takeover.$expiry") 2>/dev/null; then
+    printf '%s %s\n' "$owner" $((now + ttl)) > "$lock.$$" && mv -f "$lock.$$" "$lock" && exit 0
+    exit 2
+  fi
+  read -r holder < "$lock.takeover.$expiry" || holder=unreadable
+  echo "$holder 0"; exit 3
 fi
 echo "$holder $((expiry - now))"; exit 3)SH";
 }
@@ -55,27 +74,55 @@ Status ReleaseLease(const scenario::Scenario& sc, NodeSession& s, const std::str
   if (!path.ok()) return path.status();
   auto r = s.Run("lock=" + path.value() + "; owner=" + ShellQuote(owner) +
                      R"SH(; read -r holder expiry < "$lock" 2>/dev/null || exit 0
-[ "$holder" = "$owner" ] && rm -f "$lock"; exit 0)SH",
+[ "$holder" = "$owner" ] && rm -f "$lock" "$lock".takeover.*; exit 0)SH",
                  sc.ssh.command_timeout_s);
   if (!r.ok()) return r.status();
   return Status::Ok();
 }
 
 LeaseKeeper::LeaseKeeper(const scenario::Scenario& sc, std::vector<const scenario::Node*> nodes,
-                         std::string owner, std::function<void(const std::string&)> log) {
+                         std::string owner, std::function<void(const std::string&)> log)
+    : ttl_s_(sc.rollout.lock_ttl_s) {
+  for (const auto* n : nodes) last_ok_[n->name] = Clock::now();  // just taken by AcquireLease
   thread_ = std::thread([this, &sc, nodes = std::move(nodes), owner = std::move(owner),
                          log = std::move(log)] {
     const auto period = std::chrono::duration<double>(sc.rollout.lock_ttl_s / 3);
     std::unique_lock lock(mu_);
     while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
       lock.unlock();
-      FanOut<const scenario::Node*>(nodes, sc.ssh.concurrency, [&](const scenario::Node* n) {
-        NodeSession s(sc, *n);
-        if (Status st = AcquireLease(sc, s, owner); !st.ok()) log("lease renewal: " + st.message());
-      });
+      try {
+        FanOut<const scenario::Node*>(nodes, sc.ssh.concurrency, [&](const scenario::Node* n) {
+          NodeSession s(sc, *n);
+          Status st = AcquireLease(sc, s, owner);
+          std::lock_guard g(mu_);
+          if (st.ok()) {
+            last_ok_[n->name] = Clock::now();
+          } else {
+            log("lease renewal: " + st.message());
+            if (st.code() == Status::Code::kRefused && lost_.ok()) lost_ = st;
+          }
+        });
+      } catch (const std::exception& e) {
+        log(std::string("lease renewal: ") + e.what());
+      }
       lock.lock();
     }
   });
+}
+
+Status LeaseKeeper::Held() const {
+  std::lock_guard lock(mu_);
+  if (!lost_.ok()) return lost_;
+  // Two renewals missed: with the third the lease may expire, and someone may take it over.
+  const auto limit = std::chrono::duration<double>(ttl_s_ * 2 / 3);
+  for (const auto& [name, t] : last_ok_) {
+    if (Clock::now() - t > limit) {
+      return Status::Unavailable(name + ": not renewed for " +
+                                 std::to_string(static_cast<int>(std::chrono::duration<double>(Clock::now() - t).count())) +
+                                 " s (it expires after " + std::to_string(static_cast<int>(ttl_s_)) + " s)");
+    }
+  }
+  return Status::Ok();
 }
 
 LeaseKeeper::~LeaseKeeper() {

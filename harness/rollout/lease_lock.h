@@ -8,7 +8,9 @@
 //
 // Thread safety: LeaseKeeper renews from its own thread with its own sessions.
 
+#include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,16 +28,26 @@ Status ReleaseLease(const scenario::Scenario& sc, NodeSession& s, const std::str
 class LeaseKeeper {
  public:
   // Renews the leases of `nodes` every lock_ttl_s / 3 until destroyed; failures go to `log`.
+  // REQUIRES: the leases were just taken (AcquireLease) on every node.
   LeaseKeeper(const scenario::Scenario& sc, std::vector<const scenario::Node*> nodes,
               std::string owner, std::function<void(const std::string&)> log);
   ~LeaseKeeper();
   LeaseKeeper(const LeaseKeeper&) = delete;
   LeaseKeeper& operator=(const LeaseKeeper&) = delete;
 
+  // OK while every node's lease is known to be held: renewed within the last two thirds of the
+  // TTL, and no renewal found it held by another owner. Otherwise why not: no new flash may
+  // start then (another controller could be taking the node).
+  Status Held() const;
+
  private:
-  std::mutex mu_;
+  using Clock = std::chrono::steady_clock;
+  const double ttl_s_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  std::map<std::string, Clock::time_point> last_ok_;  // GUARDED_BY(mu_)
+  Status lost_;                                       // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

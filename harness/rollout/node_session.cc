@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "common/untrusted_text.h"
 #include "harness/rollout/plan.h"
 #include "harness/scenario/command_template.h"
 #include "harness/transport/local_transport.h"
@@ -41,12 +42,22 @@ Status NodeSession::Ensure() {
 Result<transport::ExecResult> NodeSession::Run(
     const std::string& command, double timeout_s, const std::string& stdin_text,
     const std::function<bool(const std::string&)>& on_line, double silence_s) {
+  unknown_ = false;
   if (Status s = Ensure(); !s.ok()) return Named(s);
-  auto r = t_->Exec(command, timeout_s, stdin_text, on_line, silence_s);
+  unknown_ = true;  // until it comes back with an exit status
+  // Everything a node prints is untrusted: made safe here, once, before anything stores, logs
+  // or compares it (common/untrusted_text.h).
+  std::function<bool(const std::string&)> safe_line;
+  if (on_line) safe_line = [&on_line](const std::string& l) { return on_line(SafeText(l)); };
+  auto r = t_->Exec(command, timeout_s, stdin_text, safe_line, silence_s);
   if (!r.ok()) {
     Drop();  // the connection is gone: reconnect next time
     return Named(r.status());
   }
+  unknown_ = r->timed_out;
+  r->out = SafeText(r->out);
+  r->err = SafeText(r->err);
+  r->signal = SafeText(r->signal);
   return r;
 }
 

@@ -17,7 +17,9 @@ class NodeSession {
  public:
   NodeSession(const scenario::Scenario& sc, const scenario::Node& node) : sc_(sc), node_(node) {}
 
-  // Runs a command line (already expanded and quoted). Unavailable/Refused/Timeout when the
+  // Runs a command line (already expanded and quoted). What the node printed (out, err, each
+  // streamed line) comes back as SafeText: valid UTF-8 with control bytes escaped, each stream
+  // capped (kMaxNodeOutput). Unavailable/Refused/Timeout when the
   // node cannot be reached (the message starts with the node's name); a non-zero exit is a
   // result, not an error.
   Result<transport::ExecResult> Run(const std::string& command, double timeout_s,
@@ -36,6 +38,11 @@ class NodeSession {
   Result<std::string> Ask(const scenario::TimedCommand& cmd, Retry retry = Retry::kTransient);
   Status Put(const std::string& local, const std::string& remote, int mode, double timeout_s);
   void Drop() { t_.reset(); }
+  // After a Run or Ask: true when the command was handed to the connection but did not come
+  // back with an exit status (it timed out, or the connection dropped while it ran), so it may
+  // have run, may still be running and may still act. False when it exited (any status) or
+  // never left (no connection could be made).
+  bool OutcomeUnknown() const { return unknown_; }
   const scenario::Node& node() const { return node_; }
 
  private:
@@ -44,6 +51,7 @@ class NodeSession {
   const scenario::Scenario& sc_;
   const scenario::Node& node_;
   std::unique_ptr<transport::Transport> t_;
+  bool unknown_ = false;
 };
 
 }  // namespace fwcanary::rollout

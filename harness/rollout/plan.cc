@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 
 #include "harness/judge/judge.h"
@@ -21,10 +22,11 @@ Plan MakePlan(const Scenario& sc) {
     const std::string& w = sc.rollout.waves[std::min(i, sc.rollout.waves.size() - 1)];
     int size = 0;
     if (!w.empty() && w.back() == '%') {
-      double pct = std::stod(w.substr(0, w.size() - 1));
+      // strtod/strtol, not stod/stoi: the schema bounded them; these never throw.
+      double pct = std::strtod(w.substr(0, w.size() - 1).c_str(), nullptr);
       size = std::max(1, static_cast<int>(std::floor(pct * total / 100.0)));
     } else {
-      size = std::max(1, std::stoi(w));
+      size = static_cast<int>(std::clamp(std::strtol(w.c_str(), nullptr, 10), 1L, 1000000L));
     }
     Wave wave;
     wave.number = static_cast<int>(i) + 1;

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +15,7 @@
 
 #include "common/exit_status.h"
 #include "common/file_text.h"
+#include "common/untrusted_text.h"
 #include "harness/journal/journal.h"
 #include "harness/judge/calibration.h"
 #include "harness/judge/judge.h"
@@ -48,7 +51,9 @@ std::string NewRunDir(const Scenario& sc) {
   std::time_t now = std::time(nullptr);
   char ts[32];
   std::strftime(ts, sizeof ts, "%Y%m%d-%H%M%S", std::gmtime(&now));
-  std::string base = sc.reports.dir + "/" + ts + "-" + sc.name;
+  std::error_code ec;
+  std::string root = fs::absolute(sc.reports.dir, ec).lexically_normal().string();
+  std::string base = (ec ? sc.reports.dir : root) + "/" + ts + "-" + sc.name;
   std::string dir = base;
   for (int i = 2; fs::exists(dir); ++i) dir = base + "-" + std::to_string(i);
   fs::create_directories(dir + "/samples");
@@ -101,8 +106,18 @@ class Controller {
     std::lock_guard lock(mu_);
     return nodes_[name];
   }
-  void SetNode(const std::string& name, NodeState state, const std::string& detail = "");
+  // Records the state in the journal (and the mirror). Not OK when the journal refused it: a
+  // caller about to act on the node (a flash) must then not act.
+  Status SetNode(const std::string& name, NodeState state, const std::string& detail = "");
   int Finish(int code, const std::string& why);
+  // An exception escaped a stage: journaled, the wave under way rolled back and verified.
+  int Crashed(const std::string& what);
+  int RunStages();
+  // Reads back the version of every target the run touched and checks it against the state
+  // the journal claims; a node that reads otherwise is marked failed. Returns the mismatches.
+  std::vector<std::string> VerifyNodes();
+  // Why no new flash may start now (a lease not known to be held), or "".
+  std::string MayNotFlash();
   int Interrupted(const std::string& where);
   void Render();
 
@@ -115,7 +130,8 @@ class Controller {
   Outcome WaveStep(const Wave& wave);
   void Flash(const std::vector<const Node*>& nodes);
   void SendUpgrade(NodeSession& s, const Node& n);
-  bool SendRollback(NodeSession& s, const Node& n, const std::string& to);
+  enum class Sent { kAccepted, kUnknown, kRefused };
+  Sent SendRollback(NodeSession& s, const Node& n, const std::string& to);
   std::vector<std::string> Activate(const Wave& wave);
   bool RollBack(const Wave& wave);
   Outcome Postflight();
@@ -144,9 +160,11 @@ class Controller {
   std::string previous_window_;
   nlohmann::json waves_ = nlohmann::json::array();
   std::unique_ptr<LeaseKeeper> keeper_;
+  const Wave* current_wave_ = nullptr;  // the wave whose nodes may be off their old firmware
+  bool finished_ = false;
 };
 
-void Controller::SetNode(const std::string& name, NodeState state, const std::string& detail) {
+Status Controller::SetNode(const std::string& name, NodeState state, const std::string& detail) {
   JournalNode n;
   {
     std::lock_guard lock(mu_);
@@ -154,11 +172,21 @@ void Controller::SetNode(const std::string& name, NodeState state, const std::st
     nodes_[name].detail = detail;
     n = nodes_[name];
   }
-  if (Status s = j_.SetNode(name, n); !s.ok()) Log("journal: " + s.message());
+  Status s = j_.SetNode(name, n);
+  if (!s.ok()) Log("journal: " + s.message());
   progress_.SetNode(name, NodeStateName(state));
+  return s;
 }
 
-int Controller::Finish(int code, const std::string& why) {
+int Controller::Finish(int code, const std::string& why_in) {
+  finished_ = true;
+  std::string why = why_in;
+  // The report never claims a node's state that was not read back.
+  std::vector<std::string> wrong = VerifyNodes();
+  if (!wrong.empty()) {
+    code = kExitError;
+    why += "; " + wrong.front() + (wrong.size() > 1 ? " (and " + std::to_string(wrong.size() - 1) + " more)" : "");
+  }
   keeper_.reset();
   if (!owner_.empty()) {
     FanOut<Node>(sc_.inventory.nodes, sc_.ssh.concurrency, [&](const Node& n) {
@@ -378,11 +406,30 @@ void Controller::Flash(const std::vector<const Node*>& nodes) {
 }
 
 // The journal says flash_sent before the command leaves and flash_acked once the node took it:
-// a resume can tell "sent" from "maybe never sent".
+// a resume can tell "sent" from "maybe never sent". A flash the journal could not record first
+// is not sent. A command that left and did not finish (timed out, or the connection dropped)
+// is flash_unknown: it may still act, so it is watched, never sent again.
 void Controller::SendUpgrade(NodeSession& s, const Node& n) {
-  SetNode(n.name, NodeState::kFlashSent, sc_.firmware.image);
+  if (std::string why = MayNotFlash(); !why.empty()) {
+    Log(n.name + ": not flashed: " + why);
+    SetNode(n.name, NodeState::kFailed, "not flashed: " + why);
+    return;
+  }
+  if (Status j = SetNode(n.name, NodeState::kFlashSent, sc_.firmware.image); !j.ok()) {
+    Log(n.name + ": not flashed: the journal could not record flash_sent first (" + j.message() + ")");
+    std::lock_guard lock(mu_);
+    nodes_[n.name].state = NodeState::kFailed;  // not sent: the journal's flash_sent (if any) is resolved by resume
+    nodes_[n.name].detail = "not flashed: the journal could not record it";
+    return;
+  }
   auto r = s.Ask(sc_.firmware.upgrade, NodeSession::Retry::kNever);
   if (!r.ok()) {
+    if (s.OutcomeUnknown()) {
+      Log(n.name + ": upgrade command: " + r.status().message() +
+          "; whether it ran is unknown: watching the node, not sending it again");
+      SetNode(n.name, NodeState::kFlashUnknown, "upgrade command: " + r.status().message());
+      return;
+    }
     SetNode(n.name, NodeState::kFailed, "upgrade command: " + r.status().message());
     Log(n.name + ": upgrade command failed: " + r.status().message());
     return;
@@ -392,17 +439,28 @@ void Controller::SendUpgrade(NodeSession& s, const Node& n) {
   SetNode(n.name, NodeState::kFlashAcked, reply);
 }
 
-// Likewise rollback_sent, then rollback_acked. False (node failed) when the command failed.
-bool Controller::SendRollback(NodeSession& s, const Node& n, const std::string& to) {
-  SetNode(n.name, NodeState::kRollbackSent, "to " + to);
+// Likewise rollback_sent, then rollback_acked; rollback_unknown when it left and did not finish
+// (the caller then waits for the old version as for an accepted one). kRefused: it exited
+// non-zero, or never left.
+Controller::Sent Controller::SendRollback(NodeSession& s, const Node& n, const std::string& to) {
+  if (Status j = SetNode(n.name, NodeState::kRollbackSent, "to " + to); !j.ok()) {
+    Log(n.name + ": rollback not sent: the journal could not record rollback_sent first");
+    return Sent::kRefused;
+  }
   auto r = s.Ask(sc_.firmware.rollback, NodeSession::Retry::kNever);
   if (!r.ok()) {
+    if (s.OutcomeUnknown()) {
+      Log(n.name + ": rollback command: " + r.status().message() +
+          "; whether it ran is unknown: waiting for " + to + ", not sending it again");
+      SetNode(n.name, NodeState::kRollbackUnknown, "rollback command: " + r.status().message());
+      return Sent::kUnknown;
+    }
     Log(n.name + ": rollback failed: " + r.status().message());
     SetNode(n.name, NodeState::kFailed, "rollback command: " + r.status().message());
-    return false;
+    return Sent::kRefused;
   }
   SetNode(n.name, NodeState::kRollbackAcked, r.value().empty() ? "rollback command done" : r.value());
-  return true;
+  return Sent::kAccepted;
 }
 
 // Waits for every flashed node of the wave to run the new firmware, stable and healthy, then
@@ -431,6 +489,21 @@ std::vector<std::string> Controller::Activate(const Wave& wave) {
       }
       jn = NodeOf(n->name);
       if (jn.state == NodeState::kFailed) return fail(n->name + ": " + jn.detail);
+    }
+    if (jn.state == NodeState::kFlashUnknown) {
+      // It left and may still act: wait for what it would bring, as for an accepted flash;
+      // if it never does, the node stays `flash_unknown` (never "failed, still on the old").
+      auto a = WaitForActivation(sc_, s, sc_.firmware.version, jn.boot_before, Logger(), &StopRequested);
+      if (!a.ok()) {
+        if (StopRequested()) return;
+        SetNode(n->name, NodeState::kFlashUnknown, jn.detail + "; then " + a.status().message());
+        return fail(n->name + ": its upgrade command did not finish and the node did not activate it: " +
+                    a.status().message());
+      }
+      Log(n->name + ": active on " + a->version + " after " + std::to_string(static_cast<int>(a->seconds)) +
+          " s (the upgrade command had not finished, but it ran), boot " + a->boot_id);
+      SetNode(n->name, NodeState::kActive, a->version);
+      jn = NodeOf(n->name);
     }
     if (jn.state == NodeState::kFlashAcked) {
       auto a = WaitForActivation(sc_, s, sc_.firmware.version, jn.boot_before, Logger(), &StopRequested);
@@ -462,7 +535,10 @@ std::vector<std::string> Controller::Activate(const Wave& wave) {
 }
 
 // Rolls the wave's nodes back to what they ran before. Never twice: a node whose rollback was
-// sent is only waited for; one already on its old version is left alone.
+// sent is only waited for; one already on its old version is confirmed there (read back and
+// stable for stable_s), never assumed. A node whose upgrade did not finish and that still reads
+// the old version is not rolled back (there is nothing to roll back yet, and a rollback now
+// would race the command): it stays flash_unknown and the rollback is incomplete.
 bool Controller::RollBack(const Wave& wave) {
   std::string step = "wave" + std::to_string(wave.number) + ".rollback";
   j_.BeginStep(step);
@@ -471,7 +547,8 @@ bool Controller::RollBack(const Wave& wave) {
     JournalNode jn = NodeOf(n->name);
     if (jn.state == NodeState::kRolledBack || jn.state == NodeState::kReady) return;
     NodeSession s(sc_, *n);
-    if (jn.state == NodeState::kFlashSent || jn.state == NodeState::kFlashAcked) {
+    if (jn.state == NodeState::kFlashSent || jn.state == NodeState::kFlashAcked ||
+        jn.state == NodeState::kFlashUnknown) {
       // A flash in flight (the wave failed before its activation was confirmed): a rollback
       // sent now would race it, and a version read now would still say the old one.
       bool in_flight = jn.state == NodeState::kFlashAcked ||
@@ -481,11 +558,18 @@ bool Controller::RollBack(const Wave& wave) {
         if (a.ok()) SetNode(n->name, NodeState::kActive, a->version);
       }
       jn = NodeOf(n->name);
+      if (jn.state == NodeState::kFlashUnknown) {
+        Log(n->name + ": its upgrade command did not finish and the node did not take the new firmware; "
+                      "not rolled back, and it may still flash: check it by hand");
+        ok = false;
+        return;
+      }
     }
     // The boot id the rollback must change; unknown after a resume (activation then waits for
     // the version alone).
     std::string boot;
-    bool send = jn.state != NodeState::kRollbackSent && jn.state != NodeState::kRollbackAcked;
+    bool send = jn.state != NodeState::kRollbackSent && jn.state != NodeState::kRollbackAcked &&
+                jn.state != NodeState::kRollbackUnknown;
     if (jn.state == NodeState::kRollbackSent) {  // an earlier life died sending it
       Arrival arrival = WatchForArrival(sc_, s, jn.version_before, "");
       if (arrival.arrived) {
@@ -499,12 +583,25 @@ bool Controller::RollBack(const Wave& wave) {
     if (send) {
       auto v = s.Ask(sc_.firmware.version_cmd);
       if (v.ok() && v.value() == jn.version_before) {
-        SetNode(n->name, NodeState::kRolledBack, "still on " + v.value());
-        return;
+        // Already on the old firmware (never flashed, or its flash did not take): confirmed only
+        // when it stays there, healthy, for stable_s.
+        auto c = WaitForActivation(sc_, s, jn.version_before, "", Logger(), nullptr);
+        if (c.ok()) {
+          SetNode(n->name, NodeState::kRolledBack, "still on " + c->version + " (read back, stable " +
+                                                       std::to_string(static_cast<int>(sc_.firmware.stable_s)) + " s)");
+          return;
+        }
+        v = s.Ask(sc_.firmware.version_cmd);
+        if (v.ok() && v.value() == jn.version_before) {
+          Log(n->name + ": on " + v.value() + " but not stable: " + c.status().message());
+          SetNode(n->name, NodeState::kFailed, "rollback: " + c.status().message());
+          ok = false;
+          return;
+        }
       }
       auto b = s.Ask(sc_.firmware.boot_id_cmd);
       boot = b.ok() ? b.value() : "";
-      if (!SendRollback(s, *n, jn.version_before)) {
+      if (SendRollback(s, *n, jn.version_before) == Sent::kRefused) {
         ok = false;
         return;
       }
@@ -530,10 +627,12 @@ Outcome Controller::WaveStep(const Wave& wave) {
   nlohmann::json wj = {{"wave", wave.number},
                        {"nodes", std::vector<std::string>(targets.begin(), targets.end())}};
 
+  current_wave_ = &wave;
   // A wave judged in an earlier life of this run: take its outcome and go on.
   if (j_.Step(w + ".judge") == StepState::kDone) {
     nlohmann::json d = j_.StepData(w + ".judge");
     if (d["verdict"] == "PASS") {
+      current_wave_ = nullptr;
       for (const auto& t : targets) upgraded_.insert(t);
       measured_noise_ = d.value("measured_noise", std::map<std::string, double>{});
       control_run_var_ = d.value("control_run_var", control_run_var_);
@@ -696,6 +795,7 @@ Outcome Controller::WaveStep(const Wave& wave) {
                   verdict.reason + (rolled ? "" : " (and the rollback did not complete)"));
   }
   Log(w + ": PASS: " + verdict.reason);
+  current_wave_ = nullptr;  // its nodes stay on the new firmware: that is the plan
   previous_after_ = after;
   previous_window_ = w;
   if (sc_.rollout.pause_s > 0 && &wave != &plan_.waves.back()) {
@@ -721,14 +821,86 @@ Outcome Controller::Postflight() {
   return std::nullopt;
 }
 
+// Nothing may escape the run loop: an exception (a library's, a bug's) becomes a journaled
+// error, and the wave under way is rolled back and verified, as for any other failure.
 int Controller::Run() {
+  try {
+    return RunStages();
+  } catch (const std::exception& e) {
+    return Crashed(e.what());
+  } catch (...) {
+    return Crashed("an unknown exception");
+  }
+}
+
+int Controller::Crashed(const std::string& what) {
+  const std::string why = "internal error: " + SafeText(what);
+  try {
+    Log(why);
+    j_.Event(why);
+    if (finished_) return kExitError;  // it happened while finishing: the journal has the result
+    std::string rolled;
+    if (current_wave_ != nullptr) {
+      rolled = RollBack(*current_wave_) ? "; the wave was rolled back" : "; the wave's rollback did not complete";
+    }
+    return Finish(kExitError, why + rolled);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fwcanary: %s; then, while rolling back: %s. Continue with: fwcanary resume %s\n",
+                 why.c_str(), SafeText(e.what()).c_str(), dir_.c_str());
+  } catch (...) {
+    std::fprintf(stderr, "fwcanary: %s. Continue with: fwcanary resume %s\n", why.c_str(), dir_.c_str());
+  }
+  return kExitError;
+}
+
+std::string Controller::MayNotFlash() {
+  if (Status e = j_.ReadError(); !e.ok()) return "the journal could not be read: " + e.message();
+  if (keeper_ == nullptr) return "";
+  Status held = keeper_->Held();
+  return held.ok() ? "" : "the lease is not known to be held: " + held.message();
+}
+
+std::vector<std::string> Controller::VerifyNodes() {
+  std::mutex mu;
+  std::vector<std::string> wrong;
+  std::vector<const Node*> touched;
+  for (const auto* t : sc_.inventory.Targets()) {
+    if (NodeOf(t->name).state != NodeState::kReady) touched.push_back(t);
+  }
+  FanOut<const Node*>(touched, sc_.ssh.concurrency, [&](const Node* n) {
+    JournalNode jn = NodeOf(n->name);
+    NodeSession s(sc_, *n);
+    auto v = s.Ask(sc_.firmware.version_cmd);
+    std::string read = v.ok() ? v.value() : "";
+    std::string expected = jn.state == NodeState::kActive       ? sc_.firmware.version
+                           : jn.state == NodeState::kRolledBack ? jn.version_before
+                                                                : "";
+    j_.Event(n->name + ": read back at the end: " + (v.ok() ? "version " + read : v.status().message()) +
+             " (journal: " + NodeStateName(jn.state) + ")");
+    if (expected.empty() || read == expected) return;
+    std::string what = n->name + ": the journal says " + NodeStateName(jn.state) + " (" + expected +
+                       ") but it reads " + (v.ok() ? read : "nothing: " + v.status().message());
+    Log(what);
+    SetNode(n->name, NodeState::kFailed, "read back at the end: " + (v.ok() ? read : v.status().message()));
+    std::lock_guard lock(mu);
+    wrong.push_back(what);
+  });
+  return wrong;
+}
+
+int Controller::RunStages() {
   if (auto status = j_.Fact("status"); status && *status == "finished") {
-    int code = std::stoi(j_.Fact("exit_code").value_or("2"));
+    int code = static_cast<int>(std::strtol(j_.Fact("exit_code").value_or("2").c_str(), nullptr, 10));
     Log("this run already finished: " + j_.Fact("reason").value_or("") + " (nothing to resume)");
     return code;
   }
   j_.SetFact("status", "running");
   nodes_ = j_.Nodes();
+  // A read that failed looks like "nothing done yet": every node ready, free to flash again.
+  if (Status e = j_.ReadError(); !e.ok()) {
+    std::fprintf(stderr, "fwcanary: cannot read the journal: %s; nothing was touched\n", e.message().c_str());
+    return kExitError;
+  }
   for (const auto& [name, n] : nodes_) progress_.SetNode(name, NodeStateName(n.state));
   progress_.SetStages(Estimates());
   Log(std::string(resumed_ ? "resuming run " : "run directory ") + dir_);
@@ -766,7 +938,7 @@ int RunScenario(const Scenario& sc, const RunSource& src, const RunOptions& o) {
   j.SetFact("image_override", src.overrides.image);
   j.SetFact("version_override", src.overrides.version);
   j.SetFact("inventory_override", src.overrides.inventory);
-  j.SetFact("reports_dir", sc.reports.dir);
+  j.SetFact("reports_dir", fs::absolute(sc.reports.dir, ec).lexically_normal().string());
   // What the report needs to tell the run without the scenario file.
   j.SetFact("scenario", sc.name);
   j.SetFact("image", sc.firmware.image);
@@ -787,7 +959,10 @@ int RunScenario(const Scenario& sc, const RunSource& src, const RunOptions& o) {
   return c.Run();
 }
 
-int ResumeRun(const std::string& run_dir, const RunOptions& o) {
+int ResumeRun(const std::string& run_dir_given, const RunOptions& o) {
+  std::error_code ec;
+  std::string run_dir = fs::absolute(run_dir_given, ec).lexically_normal().string();
+  while (run_dir.size() > 1 && run_dir.back() == '/') run_dir.pop_back();
   auto journal = Journal::Open(run_dir + "/journal.db");
   if (!journal.ok()) {
     std::fprintf(stderr, "fwcanary resume: %s\n", journal.status().message().c_str());
@@ -813,7 +988,7 @@ int ResumeRun(const std::string& run_dir, const RunOptions& o) {
   }
   RunOptions opts = o;
   if (opts.agent_binary.empty()) opts.agent_binary = j.Fact("agent_binary").value_or("");
-  opts.during_s = std::stod(j.Fact("during_s").value_or("20"));
+  opts.during_s = std::strtod(j.Fact("during_s").value_or("20").c_str(), nullptr);
   Controller c(sc.value(), opts, run_dir, j, true);
   return c.Run();
 }

@@ -60,19 +60,31 @@ Result<std::vector<std::string>> Placeholders(const std::string& tmpl) {
   return names;
 }
 
-Result<std::string> Expand(const std::string& tmpl,
-                           const std::map<std::string, std::string>& values) {
+namespace {
+Result<std::string> ExpandWith(const std::string& tmpl, const std::map<std::string, std::string>& values,
+                               bool quote) {
   std::string out;
   Status s = Walk(
       tmpl, [&](const std::string& text) { out += text; },
       [&](const std::string& n) {
         auto it = values.find(n);
         if (it == values.end()) return Status::NotFound("no value for {" + n + "}");
-        out += ShellQuote(it->second);
+        out += quote ? ShellQuote(it->second) : it->second;
         return Status::Ok();
       });
   if (!s.ok()) return s;
   return out;
+}
+}  // namespace
+
+Result<std::string> Expand(const std::string& tmpl,
+                           const std::map<std::string, std::string>& values) {
+  return ExpandWith(tmpl, values, true);
+}
+
+Result<std::string> ExpandRaw(const std::string& tmpl,
+                              const std::map<std::string, std::string>& values) {
+  return ExpandWith(tmpl, values, false);
 }
 
 }  // namespace fwcanary::scenario

@@ -24,4 +24,8 @@ Result<std::vector<std::string>> Placeholders(const std::string& tmpl);
 // Expands `tmpl`; every value is ShellQuote'd. NotFound names a placeholder with no value.
 Result<std::string> Expand(const std::string& tmpl, const std::map<std::string, std::string>& values);
 
+// The same with values as they are: for a template that names one thing (a path), which the
+// caller then quotes whole. Never a command line.
+Result<std::string> ExpandRaw(const std::string& tmpl, const std::map<std::string, std::string>& values);
+
 }  // namespace fwcanary::scenario

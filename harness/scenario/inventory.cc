@@ -1,11 +1,13 @@
 #include "harness/scenario/inventory.h"
 
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "common/positioned_yaml.h"
 #include "common/schema.h"
+#include "common/untrusted_text.h"
 
 namespace fwcanary::scenario {
 namespace {
@@ -310,6 +312,18 @@ Result<Inventory> LoadAnsibleInventory(const std::string& path) {
 Status FinishInventory(Inventory* inv) {
   std::set<std::string> names;
   for (auto& n : inv->nodes) {
+    // A node's name names its files in the run directory (samples, drift) and its lease: a `/`
+    // would put them elsewhere, a control byte would reach a terminal.
+    bool safe = !n.name.empty() && n.name.size() <= 253 && n.name[0] != '.' && n.name[0] != '-';
+    for (char c : n.name) {
+      safe = safe && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
+                      c == ':' || c == '@');
+    }
+    if (!safe) {
+      return Status::InvalidArgument(inv->source + ": node name '" + SafeText(n.name) +
+                                     "': may hold only letters, digits and . _ - : @ (not first: . -), "
+                                     "at most 253 (it names the node's files in the run directory)");
+    }
     if (!names.insert(n.name).second) {
       return Status::InvalidArgument(inv->source + ": node '" + n.name + "' appears twice");
     }

@@ -13,6 +13,9 @@
 namespace fwcanary::scenario {
 namespace {
 
+// The largest wave given as a count (rollout.waves): far past any rack, well inside int.
+constexpr long long kMaxWaveSize = 1000000;
+
 using nlohmann::json;
 
 template <typename T, typename V>
@@ -210,17 +213,20 @@ const std::vector<FieldDef<Rollout>>& RolloutTable() {
          static const std::regex kPct(R"(([0-9]+(\.[0-9]+)?)%)");
          for (std::size_t i = 0; i < v.size(); ++i) {
            const json& w = v[i];
-           if (w.is_number_integer() && w.get<long long>() >= 1) {
+           // Bounded: a count past any inventory is a typo, and the plan's arithmetic is int.
+           if (w.is_number_integer() && w.get<long long>() >= 1 && w.get<long long>() <= kMaxWaveSize) {
              o.waves.push_back(std::to_string(w.get<long long>()));
              continue;
            }
            std::smatch m;
            std::string s = w.is_string() ? w.get<std::string>() : "";
-           if (std::regex_match(s, m, kPct) && std::stod(m[1]) > 0 && std::stod(m[1]) <= 100) {
+           const double pct = std::regex_match(s, m, kPct) ? std::strtod(m.str(1).c_str(), nullptr) : 0;
+           if (pct > 0 && pct <= 100) {
              o.waves.push_back(s);
              continue;
            }
-           return c.Element(i).Error("must be a count >= 1 or a percentage like \"25%\", got " +
+           return c.Element(i).Error("must be a count from 1 to " + std::to_string(kMaxWaveSize) +
+                                     " or a percentage like \"25%\", got " +
                                      DumpForMessage(w));
          }
          return Status::Ok();

@@ -1,6 +1,6 @@
 #pragma once
 // LocalTransport: Transport for `transport: local` (the controller runs on the node itself, or
-// tests): commands run through /bin/sh -c as child processes (Boost.Process), files are copied.
+// tests): commands run through /bin/sh -c as child processes (common/child_process.h), files are copied.
 //
 // Thread safety: each call is independent; one instance may be shared.
 

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <vector>
 
+#include "common/untrusted_text.h"
 #include "harness/scenario/command_template.h"
 
 namespace fwcanary::transport {
@@ -295,6 +296,7 @@ Result<ExecResult> SshTransport::Exec(const std::string& command, double timeout
   std::size_t sent = 0;
   bool eof_sent = false, stop = false;
   std::string line;
+  CappedText out(kMaxNodeOutput), err(kMaxNodeOutput);
   char buf[16384];
   auto last_output = Clock::now();
   while (true) {
@@ -316,13 +318,19 @@ Result<ExecResult> SshTransport::Exec(const std::string& command, double timeout
     ssize_t n = libssh2_channel_read(ch, buf, sizeof buf);
     if (n > 0) {
       progress = true;
-      res.out.append(buf, static_cast<std::size_t>(n));
       if (on_line) {
-        line.append(buf, static_cast<std::size_t>(n));
-        for (std::size_t nl; !stop && (nl = line.find('\n')) != std::string::npos;) {
-          stop = !on_line(line.substr(0, nl));
-          line.erase(0, nl + 1);
+        // Streamed: lines go to on_line, not also into `out`; a line past the cap is cut (the
+        // rest, up to its newline, dropped), so memory stays bounded whatever the node prints.
+        for (ssize_t i = 0; i < n && !stop; ++i) {
+          if (buf[i] == '\n') {
+            stop = !on_line(line);
+            line.clear();
+          } else if (line.size() < kMaxNodeOutput) {
+            line += buf[i];
+          }
         }
+      } else {
+        out.Append(std::string_view(buf, static_cast<std::size_t>(n)));
       }
     } else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
       return fail(Status::Unavailable("connection to " + m.o.host + " lost: " + LastError(m.session)));
@@ -330,7 +338,7 @@ Result<ExecResult> SshTransport::Exec(const std::string& command, double timeout
     ssize_t e = libssh2_channel_read_stderr(ch, buf, sizeof buf);
     if (e > 0) {
       progress = true;
-      res.err.append(buf, static_cast<std::size_t>(e));
+      err.Append(std::string_view(buf, static_cast<std::size_t>(e)));
     } else if (e < 0 && e != LIBSSH2_ERROR_EAGAIN) {
       return fail(Status::Unavailable("connection to " + m.o.host + " lost: " + LastError(m.session)));
     }
@@ -349,6 +357,8 @@ Result<ExecResult> SshTransport::Exec(const std::string& command, double timeout
     }
   }
   if (on_line && !stop && !line.empty() && !res.timed_out) on_line(line);
+  res.out = out.Text();
+  res.err = err.Text();
   if (res.timed_out || stop) {
     // Abandon it: closing the channel makes sshd hang up on the command (SIGHUP for a pty-less
     // session is not guaranteed: the command may keep running until its output pipe breaks).

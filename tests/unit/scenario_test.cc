@@ -254,19 +254,30 @@ TEST_CASE("scenario: client-only nodes get no firmware commands, checks run wher
         std::string::npos);
 }
 
-TEST_CASE("scenario: hostile node names and vars stay literal in every planned command", "[bad-input]") {
+TEST_CASE("scenario: hostile vars stay literal in every planned command; a hostile node name is refused", "[bad-input]") {
   Files f;
   std::string inv = f.Write("hostile.ini",
                             "[n]\n"
-                            "evil;touch${IFS}/tmp/fwcanary-pwned ansible_host=127.0.0.1 "
+                            "n1 ansible_host=127.0.0.1 tag='x;touch${IFS}/tmp/fwcanary-pwned' "
                             "workdir='/w/$(id)' state_dir=/s\n");
-  auto sc = LoadScenario(Scn(f, "", "fwsim-node version", "fwsim-node version {node.name} {node.workdir}"),
+  auto sc = LoadScenario(Scn(f, "", "fwsim-node version", "fwsim-node version {node.tag} {node.workdir}"),
                          {"", "", inv});
   INFO(sc.status().message());
   REQUIRE(sc.ok());
   std::string text = rollout::RenderPlan(sc.value(), rollout::MakePlan(sc.value()));
-  CHECK(text.find("fwsim-node version 'evil;touch${IFS}/tmp/fwcanary-pwned'") != std::string::npos);
+  CHECK(text.find("fwsim-node version 'x;touch${IFS}/tmp/fwcanary-pwned'") != std::string::npos);
   CHECK(text.find("'/w/$(id)'") != std::string::npos);
+  // A node's name names its files in the run directory and reaches terminals: shell syntax, a
+  // '/' (its samples would land elsewhere) and control bytes are refused, naming file and node.
+  for (const std::string name : {"evil;touch${IFS}/tmp/fwcanary-pwned", "a/b", "../up", "-n", "x\x1b[2J"}) {
+    auto bad = LoadScenario(Scn(f, "", "fwsim-node version", "fwsim-node version"),
+                            {"", "", f.Write("bad.ini", "[n]\n" + name + " ansible_host=127.0.0.1 workdir=/w state_dir=/s\n")});
+    INFO(name);
+    REQUIRE(!bad.ok());
+    CHECK(bad.status().message().find("bad.ini: node name '") != std::string::npos);
+    CHECK(bad.status().message().find("may hold only letters, digits") != std::string::npos);
+    CHECK(bad.status().message().find('\x1b') == std::string::npos);
+  }
 }
 
 TEST_CASE("scenario: 200 nodes plan into waves of 1, 10%, 50%, the rest") {
