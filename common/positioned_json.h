@@ -22,7 +22,7 @@ namespace fwcanary {
 constexpr std::size_t kMaxJsonDepth = 64;
 // How many values a YAML document may expand to (aliases included): a billion-laughs file
 // stops here with an error instead of taking the machine's memory.
-constexpr std::size_t kMaxDocumentValues = 1000000;
+constexpr std::size_t kMaxDocumentValues = 250000;
 
 struct SourcePos {
   int line = 0;  // 1-based; 0 means unknown

@@ -247,15 +247,30 @@ Outcome Controller::Leases() {
   j_.SetFact("owner", owner_);
   std::mutex mu;
   std::vector<std::string> refused;
+  // A node that cannot be reached may be rebooting from this run's own flash (a resume after a
+  // crash mid-flash): tried again until a reboot would be over. Held by another owner: at once.
+  bool in_flight = false;
+  for (const auto& [name, jn] : nodes_) in_flight = in_flight || (jn.state != NodeState::kReady && jn.state != NodeState::kRolledBack);
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration<double>(in_flight ? sc_.firmware.reboot_timeout_s : 0);
   FanOut<Node>(sc_.inventory.nodes, sc_.ssh.concurrency, [&](const Node& n) {
     NodeSession s(sc_, n);
-    if (Status st = AcquireLease(sc_, s, owner_); !st.ok()) {
+    Status st = AcquireLease(sc_, s, owner_);
+    while (!st.ok() && st.code() != Status::Code::kRefused && std::chrono::steady_clock::now() < deadline &&
+           !StopRequested()) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      st = AcquireLease(sc_, s, owner_);
+    }
+    if (!st.ok()) {
       std::lock_guard lock(mu);
       refused.push_back(st.message());
     }
   });
   if (!refused.empty()) {
     for (const auto& r : refused) Log(r);
+    // With a wave's nodes off their old firmware the run must stay resumable: finishing it
+    // here would leave them with nobody to roll them back.
+    if (in_flight) return Interrupted("leases (" + refused.front() + ")");
     return Finish(kExitError, "lease: " + refused.front());
   }
   std::vector<const Node*> all;

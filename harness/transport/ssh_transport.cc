@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/untrusted_text.h"
+#include "harness/transport/known_hosts.h"
 #include "harness/scenario/command_template.h"
 
 namespace fwcanary::transport {
@@ -45,25 +46,6 @@ std::string LastError(LIBSSH2_SESSION* s) {
   int len = 0;
   libssh2_session_last_error(s, &msg, &len, 0);
   return msg != nullptr ? std::string(msg, static_cast<std::size_t>(len)) : "unknown error";
-}
-
-int KnownHostKeyType(int hostkey_type) {
-  switch (hostkey_type) {
-    case LIBSSH2_HOSTKEY_TYPE_RSA:
-      return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
-    case LIBSSH2_HOSTKEY_TYPE_DSS:
-      return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
-    case LIBSSH2_HOSTKEY_TYPE_ECDSA_256:
-      return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
-    case LIBSSH2_HOSTKEY_TYPE_ECDSA_384:
-      return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
-    case LIBSSH2_HOSTKEY_TYPE_ECDSA_521:
-      return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
-    case LIBSSH2_HOSTKEY_TYPE_ED25519:
-      return LIBSSH2_KNOWNHOST_KEY_ED25519;
-    default:
-      return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
-  }
 }
 
 }  // namespace
@@ -152,43 +134,7 @@ struct SshTransport::Impl {
   }
 
   Status VerifyHostKey() {
-    std::size_t len = 0;
-    int type = 0;
-    const char* key = libssh2_session_hostkey(session, &len, &type);
-    if (key == nullptr) return Status::Unavailable("no host key from " + o.host);
-    LIBSSH2_KNOWNHOSTS* kh = libssh2_knownhost_init(session);
-    if (kh == nullptr) return Status::IOError("libssh2_knownhost_init failed");
-    int loaded = libssh2_knownhost_readfile(kh, o.known_hosts.c_str(),
-                                            LIBSSH2_KNOWNHOST_FILE_OPENSSH);
-    const int mask =
-        LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | KnownHostKeyType(type);
-    libssh2_knownhost* found = nullptr;
-    int check = loaded < 0 ? LIBSSH2_KNOWNHOST_CHECK_NOTFOUND
-                           : libssh2_knownhost_checkp(kh, o.host.c_str(), o.port, key, len, mask,
-                                                      &found);
-    Status result;
-    const std::string who = o.host + ":" + std::to_string(o.port);
-    if (check == LIBSSH2_KNOWNHOST_CHECK_MATCH) {
-      result = Status::Ok();
-    } else if (check == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
-      result = Status::Refused("host key for " + who + " does not match " + o.known_hosts +
-                               ": it changed (a reinstalled node, or someone in the middle); "
-                               "refusing to connect. Check it, then update known_hosts");
-    } else if (check == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND && o.host_keys == "accept-new") {
-      std::string name = o.port == 22 ? o.host : "[" + o.host + "]:" + std::to_string(o.port);
-      libssh2_knownhost_addc(kh, name.c_str(), nullptr, key, len, nullptr, 0, mask, nullptr);
-      if (libssh2_knownhost_writefile(kh, o.known_hosts.c_str(), LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
-        result = Status::IOError("cannot record the new host key of " + who + " in " + o.known_hosts);
-      }
-    } else if (check == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND) {
-      result = Status::Refused("host key for " + who + " is not in " + o.known_hosts +
-                               (loaded < 0 ? " (the file could not be read)" : "") +
-                               "; refusing to connect (add it, or set ssh.host_keys: accept-new)");
-    } else {
-      result = Status::IOError("cannot check the host key of " + who);
-    }
-    libssh2_knownhost_free(kh);
-    return result;
+    return CheckHostKey(session, HostKeyPolicy{o.known_hosts, o.host_keys == "accept-new"}, o.host, o.port);
   }
 
   Status Authenticate(Clock::time_point deadline) {
@@ -205,8 +151,9 @@ struct SshTransport::Impl {
       }
       return Status::Ok();
     }
-    // ssh-agent: the agent API is blocking; it talks to a local socket.
-    libssh2_session_set_blocking(session, 1);
+    // ssh-agent. Connecting to it and listing its keys is a local socket; the login itself
+    // talks to the node, so it stays non-blocking under the connect deadline: a node whose sshd
+    // stalls at login times out alone instead of stalling the whole fan-out.
     LIBSSH2_AGENT* agent = libssh2_agent_init(session);
     Status st = Status::IOError("no ssh-agent identity accepted for " + o.user + "@" + o.host);
     if (agent != nullptr && libssh2_agent_connect(agent) == 0 &&
@@ -214,8 +161,13 @@ struct SshTransport::Impl {
       libssh2_agent_publickey* id = nullptr;
       libssh2_agent_publickey* prev = nullptr;
       while (libssh2_agent_get_identity(agent, &id, prev) == 0) {
-        if (libssh2_agent_userauth(agent, o.user.c_str(), id) == 0) {
+        int r = Retry(deadline, [&] { return libssh2_agent_userauth(agent, o.user.c_str(), id); });
+        if (r == 0) {
           st = Status::Ok();
+          break;
+        }
+        if (r == LIBSSH2_ERROR_EAGAIN) {
+          st = Status::Timeout("authentication to " + o.host + " timed out");
           break;
         }
         prev = id;
@@ -225,7 +177,7 @@ struct SshTransport::Impl {
       st = Status::IOError("no identity_file given and no ssh-agent reachable (SSH_AUTH_SOCK)");
     }
     if (agent != nullptr) libssh2_agent_free(agent);
-    libssh2_session_set_blocking(session, 0);
+    if (st.code() == Status::Code::kTimeout) return st;
     if (!st.ok() && !o.password.empty()) {
       // The password is sent, never shown: errors name the user and host only.
       int r = Retry(deadline, [&] {
@@ -256,11 +208,17 @@ Result<std::unique_ptr<SshTransport>> SshTransport::Connect(const SshOptions& o)
   impl->session = libssh2_session_init();
   if (impl->session == nullptr) return Status::IOError("libssh2_session_init failed");
   libssh2_session_set_blocking(impl->session, 0);
+  // Pinned: a node known by an ed25519 key is asked for ed25519, so it cannot be talked into
+  // presenting another type (and one that only has another is refused at the handshake).
+  const std::string known = PreferredHostKeyMethods(impl->session, o.known_hosts, o.host, o.port);
+  if (!known.empty()) libssh2_session_method_pref(impl->session, LIBSSH2_METHOD_HOSTKEY, known.c_str());
   libssh2_keepalive_config(impl->session, 1, static_cast<unsigned>(std::max(1.0, o.keepalive_s)));
   int r = impl->Retry(deadline, [&] { return libssh2_session_handshake(impl->session, impl->sock); });
   if (r == LIBSSH2_ERROR_EAGAIN) return Status::Timeout("SSH handshake with " + o.host + " timed out");
   if (r != 0) {
-    return Status::Unavailable("SSH handshake with " + o.host + " failed: " + LastError(impl->session));
+    return Status::Unavailable("SSH handshake with " + o.host + " failed: " + LastError(impl->session) +
+                               (known.empty() ? "" : " (" + o.known_hosts + " knows it only by " + known +
+                                                         " keys, so only those are accepted: pinned)"));
   }
   if (Status s = impl->VerifyHostKey(); !s.ok()) return s;
   if (Status s = impl->Authenticate(deadline); !s.ok()) return s;

@@ -16,63 +16,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/integration/rollout_helpers.h"
 #include "tests/integration/test_lab.h"
 
 namespace fwcanary::testing {
 namespace {
-
-std::string StatusField(const TestLab& lab, int node, const std::string& field) {
-  std::string status = lab.Ask(node, "fwsim-node status");
-  std::size_t at = status.find(field + ": ");
-  if (at == std::string::npos) return "";
-  std::size_t end = status.find('\n', at);
-  return status.substr(at + field.size() + 2, end - at - field.size() - 2);
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// demo.yaml with short windows (15 s steady, 8 s surge, 5 s drain) and `edits` applied
-// (text -> replacement), written into the lab directory.
-std::string ShortScenario(const TestLab& lab, const std::string& name,
-                          const std::vector<std::pair<std::string, std::string>>& edits = {}) {
-  std::string text = ReadAll(FWCANARY_SCENARIOS "/demo.yaml");
-  auto replace = [&](const std::string& a, const std::string& b) {
-    std::size_t at = text.find(a);
-    REQUIRE(at != std::string::npos);
-    text.replace(at, a.size(), b);
-  };
-  replace("{name: steady, duration_s: 60}", "{name: steady, duration_s: 15}");
-  replace("{name: surge, duration_s: 30, multiplier: 3}", "{name: surge, duration_s: 8, multiplier: 3}");
-  replace("{name: drain, duration_s: 20, drain: true}", "{name: drain, duration_s: 5, drain: true}");
-  for (const auto& [a, b] : edits) replace(a, b);
-  std::string path = lab.dir + "/" + name + ".yaml";
-  std::ofstream(path) << text;
-  return path;
-}
-
-// The controller's PASS path on 15 s windows: gate on throughput and errors with room for the
-// short windows' noise (the judge's sensitivity is tested on its own; here the rollout is).
-const std::pair<std::string, std::string> kPassJudge = {
-    "critical: [throughput, p50, error_rate, bytes_per_message, drain_time]",
-    "critical: [throughput, error_rate]\n  # short test windows\n"};
-const std::pair<std::string, std::string> kPassTolerances = {"  tolerances:\n",
-                                                             "  tolerances:\n    throughput: 0.3\n"};
-
-const std::pair<std::string, std::string> kQuickResend = {"  stable_s: 3\n", "  stable_s: 3\n  resend_after_s: 5\n"};
-
-std::string OnlyRunDir(const std::string& runs) {
-  std::vector<std::string> dirs;
-  for (const auto& e : std::filesystem::directory_iterator(runs)) {
-    if (e.is_directory()) dirs.push_back(e.path().string());  // not history.db
-  }
-  REQUIRE(dirs.size() == 1);
-  return dirs[0];
-}
 
 TEST_CASE("rollout: the surge-only regression FAILs at the canary and is rolled back") {
   TestLab lab(3, "127.0.19");
@@ -725,16 +673,6 @@ TEST_CASE("rollout: a node back on the wrong version, or one that never rebooted
 }
 
 // Every file under `dir`, read whole (binary), for a secret that must not be in any.
-std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle) {
-  std::vector<std::string> hits;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file() && ReadAll(e.path().string()).find(needle) != std::string::npos) {
-      hits.push_back(e.path().string());
-    }
-  }
-  return hits;
-}
-
 TEST_CASE("rollout: hostile inventory values reach the node as data, and a key passphrase from the environment never lands in a log or report", "[bad-input][security]") {
   TestLab lab(2, "127.0.25");
   // A node var full of shell syntax: if any of it ran, a pwned-* file would appear.

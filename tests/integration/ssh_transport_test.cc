@@ -18,6 +18,7 @@
 #include "common/untrusted_text.h"
 #include "harness/transport/local_transport.h"
 #include "harness/transport/ssh_transport.h"
+#include "tests/integration/command.h"
 #include "tests/integration/test_lab.h"
 
 namespace fwcanary::testing {
@@ -158,6 +159,76 @@ TEST_CASE("ssh transport: unknown and changed host keys are refused, accept-new 
   t = SshTransport::Connect(o);
   REQUIRE(!t.ok());
   CHECK(t.status().code() == Status::Code::kUnavailable);
+}
+
+TEST_CASE("ssh transport: known_hosts is read line by line, never rewritten, and the key type is pinned", "[security]") {
+  TestLab lab(2, "127.0.45");
+  std::ifstream in(lab.dir + "/known_hosts");
+  std::string l1, l2;
+  std::getline(in, l1);
+  std::getline(in, l2);
+  // Lines libssh2 cannot read (a CA marker, a typo) before the node's real key: the node is
+  // still found (strict), not "not in known_hosts".
+  SshOptions o = Options(lab, 1);
+  o.known_hosts = lab.dir + "/messy_known_hosts";
+  std::ofstream(o.known_hosts) << "@cert-authority *.example ssh-ed25519 AAAAnotakey\n"
+                               << "this line is not a host key\n# a comment\n"
+                               << l1 << "\n";
+  auto t = SshTransport::Connect(o);
+  INFO(t.status().message());
+  CHECK(t.ok());
+
+  // accept-new with 16 connections at once to two new hosts: the user's lines stay as they
+  // were, byte for byte (no truncation, no rewrite), and each host gains exactly one line.
+  const std::string user_lines = "# my hosts\nexample.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ1cZ3Qlc3R\nlast-line-without-newline";
+  o.known_hosts = lab.dir + "/user_known_hosts";
+  std::ofstream(o.known_hosts) << user_lines;
+  o.host_keys = "accept-new";
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      SshOptions mine = Options(lab, 1 + i % 2);
+      mine.known_hosts = o.known_hosts;
+      mine.host_keys = "accept-new";
+      if (!SshTransport::Connect(mine).ok()) ++failed;
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failed == 0);
+  std::string after;
+  {
+    std::ifstream f(o.known_hosts);
+    after.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  }
+  CHECK(after.rfind(user_lines + "\n", 0) == 0);
+  auto count = [&](const std::string& needle) {
+    int n = 0;
+    for (std::size_t at = after.find(needle); at != std::string::npos; at = after.find(needle, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count("\n" + lab.net + ".1 ssh-ed25519 ") == 1);
+  CHECK(count("\n" + lab.net + ".2 ssh-ed25519 ") == 1);
+  o.host_keys = "strict";
+  CHECK(SshTransport::Connect(o).ok());
+
+  // Known only by an RSA key: the node is asked for RSA and cannot be talked into ed25519 (it
+  // has no RSA key, so the handshake fails), and never recorded as new under accept-new.
+  REQUIRE(RunCommand({"ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", lab.dir + "/other_rsa"}).exit_code == 0);
+  std::string rsa;
+  {
+    std::ifstream f(lab.dir + "/other_rsa.pub");
+    std::getline(f, rsa);
+  }
+  o.known_hosts = lab.dir + "/rsa_known_hosts";
+  std::ofstream(o.known_hosts) << lab.net << ".1 " << rsa.substr(0, rsa.rfind(' ')) << "\n";
+  o.host_keys = "accept-new";
+  t = SshTransport::Connect(o);
+  REQUIRE(!t.ok());
+  CHECK(t.status().message().find("knows it only by rsa-sha2-512") != std::string::npos);
+  std::ifstream f(o.known_hosts);
+  std::string only((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  CHECK(only.find("ssh-ed25519") == std::string::npos);
 }
 
 TEST_CASE("local transport: the same contract without SSH") {

@@ -254,17 +254,18 @@ TEST_CASE("scenario: client-only nodes get no firmware commands, checks run wher
         std::string::npos);
 }
 
-TEST_CASE("scenario: hostile vars stay literal in every planned command; a hostile node name is refused", "[bad-input]") {
+TEST_CASE("scenario: hostile vars stay literal in every planned command, and a hostile node name is refused", "[bad-input]") {
   Files f;
   std::string inv = f.Write("hostile.ini",
                             "[n]\n"
-                            "n1 ansible_host=127.0.0.1 tag='x;touch${IFS}/tmp/fwcanary-pwned' "
+                            "n1 ansible_host=127.0.0.1 tag=x;touch${IFS}/tmp/fwcanary-pwned "
                             "workdir='/w/$(id)' state_dir=/s\n");
   auto sc = LoadScenario(Scn(f, "", "fwsim-node version", "fwsim-node version {node.tag} {node.workdir}"),
                          {"", "", inv});
   INFO(sc.status().message());
   REQUIRE(sc.ok());
   std::string text = rollout::RenderPlan(sc.value(), rollout::MakePlan(sc.value()));
+  INFO(text);
   CHECK(text.find("fwsim-node version 'x;touch${IFS}/tmp/fwcanary-pwned'") != std::string::npos);
   CHECK(text.find("'/w/$(id)'") != std::string::npos);
   // A node's name names its files in the run directory and reaches terminals: shell syntax, a

@@ -1,0 +1,179 @@
+// Hostile nodes, through the real path (the lab's sshd and fwsim, the real agent and judge):
+// firmware CLIs that print bytes that are not UTF-8, NUL, terminal escapes and 50 MB without a
+// newline; upgrade and rollback commands that outlive their timeout and act afterwards, or
+// never. Each run must end with a clear verdict or error, the nodes on the version the report
+// claims (read back from fwsim, which also counts flashes: never a double flash), and reports
+// that render.
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/command.h"
+#include "tests/integration/rollout_helpers.h"
+#include "tests/integration/test_lab.h"
+
+namespace fwcanary::testing {
+namespace {
+
+// Short phases: these runs are about the controller, not the judge.
+const std::pair<std::string, std::string> kSteady = {"{name: steady, duration_s: 15}",
+                                                     "{name: steady, duration_s: 3}"};
+const std::pair<std::string, std::string> kSurge = {"{name: surge, duration_s: 8, multiplier: 3}",
+                                                    "{name: surge, duration_s: 2, multiplier: 3}"};
+
+std::string NodeState(const nlohmann::json& report, const std::string& node) {
+  for (const auto& n : report["nodes"]) {
+    if (n["name"] == node) return n["state"].get<std::string>();
+  }
+  return "";
+}
+
+bool JournalSaid(const std::string& dir, const std::string& text) {
+  CommandResult q = RunCommand({"sqlite3", dir + "/journal.db", "SELECT what FROM events"});
+  return q.out.find(text) != std::string::npos;
+}
+
+// Every byte of `text` is printable UTF-8, newline or tab: no raw 0xFF, NUL or ESC got through.
+bool SafeBytes(const std::string& text) {
+  for (unsigned char c : text) {
+    if (c == 0xFF || c == 0xFE || c == 0 || c == 0x1B || c == 0x07) return false;
+  }
+  return true;
+}
+
+TEST_CASE("hostile node: invalid UTF-8, NUL, escapes and 50 MB without a newline from drift and health checks: the drift FAIL is rolled back, memory stays bounded", "[fault][bad-input]") {
+  TestLab lab(2, "127.0.40");
+  std::string scn = ShortScenario(
+      lab, "hostile-output",
+      {kSteady, kSurge,
+       // A health check that prints garbage before the status it is matched against.
+       {"    run: fwsim-node status\n", "    run: 'printf ''\\377\\033[31m\\000''; fwsim-node status'\n"},
+       // The drift check the setting reset changes, with a Latin-1 serial, a NUL and escapes
+       // (clear screen, set title) in it; and a constant 50 MB banner without a newline.
+       {"    run: fwsim-node settings\n",
+        "    run: 'fwsim-node settings; printf ''serial \\377\\376 nul:\\000 esc:\\033[2J\\033]0;t\\007 end\\n'''\n"
+        "  - name: banner\n"
+        "    run: 'head -c 50000000 /dev/zero | tr ''\\0'' x'\n"}});
+  CommandOptions o;
+  o.env = {{"FWCANARY_LAB", lab.dir}};
+  o.timeout_s = 600;
+  const std::string runs = lab.dir + "/runs";
+  CommandResult run =
+      RunCommand({FWCANARY_BIN, "run", scn, "--image", "2.0-setting-reset", "--runs", runs, "--during-s", "4"}, o);
+  rusage usage{};
+  ::getrusage(RUSAGE_CHILDREN, &usage);
+  INFO(run.err.substr(0, 20000));
+  // A verdict, not an abort: the drift check FAILs the canary, which is rolled back.
+  CHECK(run.exit_code == 1);
+  CHECK(run.err.find("drift check 'mail settings' changed") != std::string::npos);
+  CHECK(run.err.find("serial \\xFF\\xFE nul:\\x00 esc:\\x1B[2J") != std::string::npos);
+  CHECK(SafeBytes(run.err));
+  // What the nodes run, read from fwsim: the canary flashed once and rolled back once.
+  CHECK(lab.Ask(1, "fwsim-node version") == "1.0");
+  CHECK(StatusField(lab, 1, "flashes") == "2");
+  CHECK(StatusField(lab, 2, "flashes") == "0");
+  // The controller held at most ~1 MiB of each 50 MB output (largest child waited for; a
+  // copy of the banner alone would be 50 MB, and it was read twice and journaled).
+  INFO("controller max RSS " << usage.ru_maxrss << " KiB");
+  CHECK(usage.ru_maxrss < 150 * 1024);
+
+  std::string dir = OnlyRunDir(runs);
+  CHECK(SafeBytes(ReadAll(dir + "/run.log")));
+  nlohmann::json report = nlohmann::json::parse(ReadAll(dir + "/report.json"));
+  CHECK(report["run"]["exit_code"] == 1);
+  CHECK(NodeState(report, "node-1") == "rolled_back");
+  REQUIRE(report["waves"].size() == 1);
+  CHECK(report["waves"][0]["rolled_back"] == true);
+  CHECK(ReadAll(dir + "/report.html").find("<svg") != std::string::npos);
+  CHECK(ReadAll(dir + "/summary.md").find("NO-GO") != std::string::npos);
+  // The journal says what was read back at the end.
+  CHECK(JournalSaid(dir, "node-1: read back at the end: version 1.0 (journal: rolled_back)"));
+}
+
+TEST_CASE("hostile node: an upgrade command that outlives its timeout and flashes afterwards is watched, not resent, and judged", "[fault]") {
+  TestLab lab(2, "127.0.41");
+  // The command answers nothing for 60 s (the controller stops waiting after 3 s); the flash
+  // happens 6 s after it started, with no controller call in flight.
+  std::string scn = ShortScenario(
+      lab, "late-flash",
+      {kPassJudge, kPassTolerances, kQuickResend,  // the PASS path: the windows the judge needs
+       {"upgrade_command: {run: \"fwsim-node flash {image}\", timeout_s: 30}",
+        "upgrade_command: {run: \"(sleep 6; fwsim-node flash {image}) >/dev/null 2>&1 & sleep 60\", timeout_s: 3}"}});
+  CommandOptions o;
+  o.env = {{"FWCANARY_LAB", lab.dir}};
+  o.timeout_s = 600;
+  const std::string runs = lab.dir + "/runs";
+  CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", runs, "--during-s", "4"}, o);
+  INFO(run.err);
+  CHECK(run.err.find("whether it ran is unknown: watching the node, not sending it again") != std::string::npos);
+  CHECK(run.exit_code == 0);
+  for (int n = 1; n <= 2; ++n) {
+    INFO("node-" << n);
+    CHECK(lab.Ask(n, "fwsim-node version") == "1.1");
+    CHECK(StatusField(lab, n, "flashes") == "1");  // never twice
+  }
+  std::string dir = OnlyRunDir(runs);
+  CHECK(JournalSaid(dir, "node-1 flash_unknown: upgrade command: node-1: `(sleep 6; fwsim-node flash '1.1')"));
+  nlohmann::json report = nlohmann::json::parse(ReadAll(dir + "/report.json"));
+  CHECK(NodeState(report, "node-1") == "active");
+  CHECK(NodeState(report, "node-2") == "active");
+}
+
+TEST_CASE("hostile node: an upgrade that never acts is never reported rolled back, and a rollback that outlives its timeout is waited for", "[fault]") {
+  TestLab lab(2, "127.0.42");
+  CommandOptions o;
+  o.env = {{"FWCANARY_LAB", lab.dir}};
+  o.timeout_s = 600;
+  {
+    // The command hangs and never flashes: the node reads 1.0 throughout, yet "rolled back,
+    // still on 1.0" would be a claim nobody can make: its outcome is unknown, and said so.
+    std::string scn = ShortScenario(
+        lab, "never-flash",
+        {kSteady, kSurge, kQuickResend, {"reboot_timeout_s: 60", "reboot_timeout_s: 10"},
+         {"upgrade_command: {run: \"fwsim-node flash {image}\", timeout_s: 30}",
+          "upgrade_command: {run: \"sleep 60\", timeout_s: 3}"}});
+    const std::string runs = lab.dir + "/runs-never";
+    CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", runs, "--during-s", "4"}, o);
+    INFO(run.err);
+    CHECK(run.exit_code == 2);
+    CHECK(run.err.find("not rolled back, and it may still flash: check it by hand") != std::string::npos);
+    CHECK(lab.Ask(1, "fwsim-node version") == "1.0");
+    CHECK(StatusField(lab, 1, "flashes") == "0");
+    CHECK(StatusField(lab, 2, "flashes") == "0");
+    std::string dir = OnlyRunDir(runs);
+    nlohmann::json report = nlohmann::json::parse(ReadAll(dir + "/report.json"));
+    CHECK(NodeState(report, "node-1") == "flash_unknown");
+    REQUIRE(report["waves"].size() == 1);
+    CHECK(report["waves"][0]["rolled_back"] == false);
+    CHECK(!JournalSaid(dir, "node-1 rolled_back"));
+  }
+  {
+    // The drift check fails the canary; its rollback command stops answering but rolls back
+    // 5 s later: the controller waits for 1.0 (it does not send it again) and confirms it.
+    std::string scn = ShortScenario(
+        lab, "late-rollback",
+        {kSteady, kSurge, kQuickResend,
+         {"rollback_command: {run: fwsim-node rollback, timeout_s: 30}",
+          "rollback_command: {run: \"(sleep 5; fwsim-node rollback) >/dev/null 2>&1 & sleep 60\", timeout_s: 3}"}});
+    const std::string runs = lab.dir + "/runs-late";
+    CommandResult run = RunCommand(
+        {FWCANARY_BIN, "run", scn, "--image", "2.0-setting-reset", "--runs", runs, "--during-s", "4"}, o);
+    INFO(run.err);
+    CHECK(run.exit_code == 1);
+    CHECK(run.err.find("whether it ran is unknown: waiting for 1.0, not sending it again") != std::string::npos);
+    CHECK(lab.Ask(1, "fwsim-node version") == "1.0");
+    CHECK(StatusField(lab, 1, "flashes") == "2");  // the flash and one rollback
+    std::string dir = OnlyRunDir(runs);
+    CHECK(JournalSaid(dir, "node-1 rollback_unknown"));
+    nlohmann::json report = nlohmann::json::parse(ReadAll(dir + "/report.json"));
+    CHECK(NodeState(report, "node-1") == "rolled_back");
+    CHECK(report["waves"][0]["rolled_back"] == true);
+  }
+}
+
+}  // namespace
+}  // namespace fwcanary::testing
