@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -59,6 +60,25 @@ class LineSplitter {
   std::string line_;
   bool go_ = true;
 };
+
+// write() that turns a child's closed stdin into EPIPE without a SIGPIPE for the whole process
+// (not every caller ignores SIGPIPE): the signal is blocked for this thread around the write and
+// a pending one consumed.
+ssize_t WriteNoSigpipe(int fd, const char* data, std::size_t len) {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  ssize_t w = ::write(fd, data, len);
+  int err = errno;
+  if (w < 0 && err == EPIPE) {
+    timespec zero{0, 0};
+    sigtimedwait(&pipe_set, nullptr, &zero);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = err;
+  return w;
+}
 
 }  // namespace
 
@@ -139,7 +159,7 @@ Result<ChildResult> RunChild(const std::vector<std::string>& argv, const ChildOp
     for (int i = 0; i < n && ready > 0; ++i) {
       if (p[i].revents == 0) continue;
       if (p[i].fd == in_w.fd) {
-        ssize_t w = ::write(in_w.fd, o.stdin_text.data() + sent, o.stdin_text.size() - sent);
+        ssize_t w = WriteNoSigpipe(in_w.fd, o.stdin_text.data() + sent, o.stdin_text.size() - sent);
         if (w > 0) sent += static_cast<std::size_t>(w);
         if ((w < 0 && errno != EAGAIN && errno != EINTR) || sent == o.stdin_text.size())
           in_w.Close();

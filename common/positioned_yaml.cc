@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/file_text.h"
+#include "common/untrusted_text.h"
 
 namespace fwcanary {
 namespace {
@@ -98,6 +99,7 @@ class Converter {
 }  // namespace
 
 Result<PositionedJson> ParseYaml(const std::string& text, const std::string& source) {
+  if (Status s = CheckUtf8(text, source); !s.ok()) return s;
   YAML::Node root;
   try {
     root = YAML::Load(text);

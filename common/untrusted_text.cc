@@ -61,6 +61,28 @@ std::string SafeText(std::string_view s) {
   return out;
 }
 
+Status CheckUtf8(std::string_view s, const std::string& source) {
+  int line = 1, col = 1;
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : Utf8Length(s, i);
+    if (n == 0) {
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02X", c);
+      return Status::InvalidArgument(source + ":" + std::to_string(line) + ":" + std::to_string(col) +
+                                     ": not valid UTF-8 (byte " + byte + "): the file must be UTF-8 text");
+    }
+    if (c == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+    i += n;
+  }
+  return Status::Ok();
+}
+
 void CappedText::Append(std::string_view bytes) {
   std::size_t room = kept_.size() < cap_ ? cap_ - kept_.size() : 0;
   std::size_t take = bytes.size() < room ? bytes.size() : room;

@@ -18,9 +18,16 @@
 #include <string>
 #include <string_view>
 
+#include "common/status.h"
+
 namespace fwcanary {
 
 std::string SafeText(std::string_view bytes);
+
+// OK when `text` is valid UTF-8; otherwise InvalidArgument "source:line:col: not valid UTF-8
+// (byte 0xFF)" at the first bad byte. For files a user writes (scenarios, inventories): their
+// text reaches the plan, the journal and every report, which are UTF-8.
+Status CheckUtf8(std::string_view text, const std::string& source);
 
 class CappedText {
  public:

@@ -33,7 +33,9 @@ Result<std::vector<std::string>> RenderRunReports(const std::string& run_dir, co
   if (!model.ok()) return model.status();
   const nlohmann::json& m = model.value();
   const std::vector<std::pair<std::string, std::string>> files = {
-      {"report.json", m.dump(1) + "\n"},
+      // The model holds what nodes said (made safe already) and the user's scenario text: one
+      // bad byte must cost a U+FFFD, never the report.
+      {"report.json", m.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"},
       {"junit.xml", RenderJUnit(m)},
       {"report.html", RenderHtml(m)},
       {"summary.md", RenderMarkdown(m)},

@@ -4,14 +4,22 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 
 namespace fwcanary::journal {
 
 void KillPointAfterCommit(const std::string& kind, const std::string& subject, const std::string& state) {
+  if (const char* at = std::getenv("FWCANARY_TEST_THROW_AT_STATE"); at != nullptr && *at != '\0') {
+    static std::atomic<bool> thrown{false};
+    if (kind + ":" + subject + ":" + state == at && !thrown.exchange(true)) {
+      throw std::runtime_error("test: thrown at " + std::string(at));
+    }
+  }
   const char* file = std::getenv("FWCANARY_TEST_KILL_AT_NEW_STATE");
   if (file == nullptr || *file == '\0' || kind == "note") return;
   static std::mutex mu;

@@ -5,7 +5,10 @@
 // FILE first. Running `fwcanary run`, then `fwcanary resume` in a loop until it exits on its own
 // kills the controller once at every state the run passes through, in order, each time at the
 // worst moment: the state is durable, the action it announces has not been taken.
-// Without the variable this is one getenv per state change.
+// With FWCANARY_TEST_THROW_AT_STATE=kind:subject:state it throws std::runtime_error once, right
+// after committing that state, in whichever thread committed it: the controller's guard must
+// journal it and roll the wave back (no exception may escape the run loop).
+// Without the variables this is two getenvs per state change.
 //
 // Thread safety: takes its own lock (per-node threads commit their nodes' states concurrently).
 

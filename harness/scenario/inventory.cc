@@ -117,6 +117,7 @@ Status WalkYamlGroup(const json& group, const PositionedJson& doc, const std::st
 }
 
 Result<Inventory> ParseIni(const std::string& text, const std::string& path) {
+  if (Status s = CheckUtf8(text, path); !s.ok()) return s;
   Inventory inv;
   inv.source = path;
   std::map<std::string, std::vector<std::string>> group_hosts;

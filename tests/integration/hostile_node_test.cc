@@ -173,6 +173,48 @@ TEST_CASE("hostile node: an upgrade that never acts is never reported rolled bac
     CHECK(NodeState(report, "node-1") == "rolled_back");
     CHECK(report["waves"][0]["rolled_back"] == true);
   }
+  {
+    // A version command that prints a terminal escape before the version: the flashed node
+    // "comes back wrong" (its version never reads 1.1), and is rolled back to what it read
+    // before, escape and all; nothing raw reaches the log.
+    std::string scn = ShortScenario(
+        lab, "escaped-version",
+        {kSteady, kSurge, kQuickResend,
+         {"version_command: fwsim-node version", "version_command: 'printf ''\\033[0m\\377''; fwsim-node version'"}});
+    const std::string runs = lab.dir + "/runs-version";
+    CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", runs, "--during-s", "4"}, o);
+    INFO(run.err);
+    CHECK(run.exit_code == 1);
+    CHECK(run.err.find("came back with version \\x1B[0m\\xFF1.1, expected 1.1") != std::string::npos);
+    CHECK(SafeBytes(run.err));
+    CHECK(lab.Ask(1, "fwsim-node version") == "1.0");
+    CHECK(StatusField(lab, 1, "flashes") == "4");  // this block's flash and rollback, after the last block's two
+    nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(runs) + "/report.json"));
+    CHECK(NodeState(report, "node-1") == "rolled_back");
+  }
+}
+
+TEST_CASE("hostile node: an exception in a node's thread mid-wave is journaled, the canary is rolled back and verified, exit 2", "[fault]") {
+  TestLab lab(2, "127.0.46");
+  std::string scn = ShortScenario(lab, "thrown", {kSteady, kSurge, kQuickResend});
+  CommandOptions o;
+  // Thrown by the thread that confirmed the canary active, inside the wave's fan-out.
+  o.env = {{"FWCANARY_LAB", lab.dir}, {"FWCANARY_TEST_THROW_AT_STATE", "node:node-1:active"}};
+  o.timeout_s = 600;
+  const std::string runs = lab.dir + "/runs";
+  CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", runs, "--during-s", "4"}, o);
+  INFO(run.err);
+  CHECK(run.exit_code == 2);  // not 134 (abort)
+  CHECK(run.err.find("internal error: test: thrown at node:node-1:active; the wave was rolled back") !=
+        std::string::npos);
+  CHECK(lab.Ask(1, "fwsim-node version") == "1.0");
+  CHECK(StatusField(lab, 1, "flashes") == "2");
+  CHECK(StatusField(lab, 2, "flashes") == "0");
+  std::string dir = OnlyRunDir(runs);
+  CHECK(JournalSaid(dir, "internal error: test: thrown at node:node-1:active"));
+  nlohmann::json report = nlohmann::json::parse(ReadAll(dir + "/report.json"));
+  CHECK(NodeState(report, "node-1") == "rolled_back");
+  CHECK(report["run"]["exit_code"] == 2);
 }
 
 }  // namespace

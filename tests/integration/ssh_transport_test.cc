@@ -244,6 +244,11 @@ TEST_CASE("local transport: the same contract without SSH") {
   CHECK(!r->silent);
   r = local.Exec("cat", 10, "x\n");
   CHECK(r->out == "x\n");
+  // A child that exits without reading its stdin: an EPIPE for the writer, never a SIGPIPE
+  // that kills it (this test process does not ignore SIGPIPE).
+  r = local.Exec("exit 3", 10, std::string(1 << 20, 'x'));
+  REQUIRE(r.ok());
+  CHECK(r->exit_code == 3);
   r = local.Exec("echo a; sleep 1; echo b >&2; sleep 60", 30, "", {}, 2);
   REQUIRE(r.ok());
   CHECK(r->timed_out);

@@ -3,9 +3,12 @@
 // The lease script runs for real, in /bin/sh through the local transport.
 #include <atomic>
 #include <barrier>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -90,6 +93,31 @@ TEST_CASE("lease: a live lease is refused, its owner renews it, and release leav
   CHECK(std::filesystem::exists(lock));
   CHECK(ReleaseLease(sc, s, "run-b").ok());
   CHECK(std::filesystem::is_empty(d.path));  // the lock and its takeover tokens are gone
+}
+
+TEST_CASE("lease keeper: a lease taken over by another controller is known lost at its next renewal", "[security]") {
+  testing::Scratch d;
+  const std::string lock = d.path + "/fwcanary.lock";
+  scenario::Scenario sc = LocalScenario(lock);
+  sc.rollout.lock_ttl_s = 10;  // renewed every 3.3 s
+  scenario::Node node = NodeNamed("node-1");
+  NodeSession s(sc, node);
+  REQUIRE(AcquireLease(sc, s, "run-a").ok());
+  std::vector<std::string> logged;
+  std::mutex mu;
+  LeaseKeeper keeper(sc, {&node}, "run-a", [&](const std::string& l) {
+    std::lock_guard guard(mu);
+    logged.push_back(l);
+  });
+  CHECK(keeper.Held().ok());
+  std::ofstream(lock) << "run-b 99999999999\n";  // another controller holds it now
+  Status held;
+  for (int i = 0; i < 100 && held.ok(); ++i) {  // bounded: 10 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    held = keeper.Held();
+  }
+  CHECK(held.code() == Status::Code::kRefused);
+  CHECK(held.message().find("locked by another controller: run-b") != std::string::npos);
 }
 
 TEST_CASE("untrusted text: valid UTF-8 passes, invalid bytes and control characters are escaped, deterministically", "[bad-input]") {

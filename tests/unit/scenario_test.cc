@@ -122,6 +122,29 @@ TEST_CASE("scenario: errors name file line column and field", "[bad-input]") {
   expect(Scn(f, "rolout: {}\n"), "s.yaml:13:1: field 'rolout': unknown field (did you mean 'rollout'?)");
   expect(Scn(f, "rollout: {waves: [1, \"0%\"]}\n"), "s.yaml:13:22: field 'rollout.waves[1]'");
   expect(Scn(f, "rollout: {waves: [1, abc]}\n"), "field 'rollout.waves[1]': must be a count");
+  // Past int: once a crash in `plan` (std::stoi), now an error naming the field.
+  expect(Scn(f, "rollout: {waves: [3000000000]}\n"), "s.yaml:13:19: field 'rollout.waves[0]': must be a count from 1 to 1000000");
+  expect(Scn(f, "rollout: {waves: [\"0.\" ]}\n"), "field 'rollout.waves[0]'");
+  expect(Scn(f, "rollout: {waves: [\"1" + std::string(400, '0') + "%\"]}\n"), "field 'rollout.waves[0]'");
+  expect(Scn(f, "rollout: {waves: " + std::string(100, '[') + std::string(100, ']') + "}\n"), "nested deeper than 64 levels");
+  // Not UTF-8 (a Latin-1 byte in a command): refused where it stands, before it could reach the
+  // plan, the journal and the reports (it once made report.json throw).
+  expect(Scn(f, "", "fwsim-node rollback", "fwsim-node rollback caf\xe9"), "not valid UTF-8 (byte 0xE9)");
+  {
+    auto sc = LoadScenario(Scn(f), {"", "", f.Write("latin1.ini", "[n]\nn1 ansible_host=127.0.0.1 tag=caf\xe9\n")});
+    REQUIRE(!sc.ok());
+    INFO(sc.status().message());
+    CHECK(sc.status().message().find("latin1.ini:2:34: not valid UTF-8 (byte 0xE9)") != std::string::npos);
+  }
+  {
+    std::string laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 7; ++i) {
+      laughs += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+      for (int k = 0; k < 10; ++k) laughs += (k ? ", *a" : "*a") + std::to_string(i - 1);
+      laughs += "]\n";
+    }
+    expect(Scn(f, laughs), "values (aliases that repeat each other?)");
+  }
   expect(Scn(f, "ssh: {host_keys: \"off\"}\n"), "field 'ssh.host_keys': must be one of strict, accept-new");
   expect(Scn(f, "judge: {tolerances: {p98: 0.1}}\n"), "field 'judge.tolerances.p98': unknown metric (did you mean 'p99'?)");
   expect(Scn(f, "judge: {critical: [p50, latency]}\n"), "field 'judge.critical[1]': must be a metric name");
