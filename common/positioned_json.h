@@ -20,9 +20,10 @@ namespace fwcanary {
 
 // How deep a document may nest (objects and arrays): scenarios and agent specs need 5.
 constexpr std::size_t kMaxJsonDepth = 64;
-// How many values a YAML document may expand to (aliases included): a billion-laughs file
-// stops here with an error instead of taking the machine's memory.
-constexpr std::size_t kMaxDocumentValues = 250000;
+// How many values YAML aliases may repeat in one document: a billion-laughs file stops here
+// with an error instead of taking the machine's memory (a document without aliases is bounded
+// by its own size).
+constexpr std::size_t kMaxAliasValues = 10000;
 
 struct SourcePos {
   int line = 0;  // 1-based; 0 means unknown

@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <unordered_set>
 
 #include <yaml-cpp/yaml.h>
 
@@ -40,9 +41,11 @@ class Converter {
 
   Status Convert(const YAML::Node& n, const std::string& pointer, json& out, std::size_t depth = 0) {
     if (depth > kMaxJsonDepth) return Error(n, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-    if (++values_ > kMaxDocumentValues) {
-      return Error(n, "expands to more than " + std::to_string(kMaxDocumentValues) +
-                          " values (aliases that repeat each other?)");
+    // A value met again is an alias's repetition (a node's source offset names it): a few are
+    // normal (`<<: *defaults`), exponentially many are a billion-laughs file.
+    if (!seen_.insert(n.Mark().pos).second && ++repeated_ > kMaxAliasValues) {
+      return Error(n, "expands aliases into more than " + std::to_string(kMaxAliasValues) +
+                          " repeated values (aliases that repeat each other?)");
     }
     pos_[pointer] = SourcePos{n.Mark().line + 1, n.Mark().column + 1};
     switch (n.Type()) {
@@ -93,7 +96,8 @@ class Converter {
 
   const std::string& source_;
   std::map<std::string, SourcePos> pos_;
-  std::size_t values_ = 0;
+  std::unordered_set<int> seen_;
+  std::size_t repeated_ = 0;
 };
 
 }  // namespace

@@ -133,6 +133,9 @@ nlohmann::json Journal::StepData(const std::string& step) const {
 }
 
 Status Journal::SetNode(const std::string& node, const JournalNode& n) {
+  if (TestWriteFails("node", node, NodeStateName(n.state))) {
+    return Status::IOError(db_->path() + ": write refused (FWCANARY_TEST_FAIL_JOURNAL_WRITE)");
+  }
   Status s = Exec("INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?, ?)",
                   {node, n.version_before, n.boot_before, NodeStateName(n.state), n.detail, NowText()});
   if (!s.ok()) return s;

@@ -13,6 +13,11 @@
 
 namespace fwcanary::journal {
 
+bool TestWriteFails(const std::string& kind, const std::string& subject, const std::string& state) {
+  const char* at = std::getenv("FWCANARY_TEST_FAIL_JOURNAL_WRITE");
+  return at != nullptr && *at != '\0' && kind + ":" + subject + ":" + state == at;
+}
+
 void KillPointAfterCommit(const std::string& kind, const std::string& subject, const std::string& state) {
   if (const char* at = std::getenv("FWCANARY_TEST_THROW_AT_STATE"); at != nullptr && *at != '\0') {
     static std::atomic<bool> thrown{false};

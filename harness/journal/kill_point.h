@@ -16,6 +16,11 @@
 
 namespace fwcanary::journal {
 
+// With FWCANARY_TEST_FAIL_JOURNAL_WRITE=kind:subject:state the journal refuses that one write
+// (as a full disk or an I/O error would): the controller must not act on what it could not
+// record. True when the write of `kind:subject:state` is to fail.
+bool TestWriteFails(const std::string& kind, const std::string& subject, const std::string& state);
+
 // Called by the journal after it committed `kind:subject:state`.
 void KillPointAfterCommit(const std::string& kind, const std::string& subject, const std::string& state);
 

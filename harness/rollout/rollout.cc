@@ -709,7 +709,9 @@ Outcome Controller::WaveStep(const Wave& wave) {
     bool infra = false;
     for (const auto* n : wave.nodes) {
       JournalNode jn = NodeOf(n->name);
-      infra = infra || (jn.state == NodeState::kFailed && jn.detail.find("not active on") != std::string::npos);
+      // ... and so is one this controller did not flash (no journal record, no lease).
+      infra = infra || (jn.state == NodeState::kFailed && (jn.detail.find("not active on") != std::string::npos ||
+                                                           jn.detail.rfind("not flashed: ", 0) == 0));
     }
     j_.FinishStep(w + ".judge", {{"verdict", "FAIL"}, {"reason", failures.front()},
                                  {"exit_code", infra ? kExitError : kExitRegression}, {"wave", wj}});

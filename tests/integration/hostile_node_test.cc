@@ -217,5 +217,23 @@ TEST_CASE("hostile node: an exception in a node's thread mid-wave is journaled, 
   CHECK(report["run"]["exit_code"] == 2);
 }
 
+TEST_CASE("hostile node: a journal that refuses to record flash_sent stops that flash: the node is never flashed, exit 2", "[fault]") {
+  TestLab lab(2, "127.0.49");
+  std::string scn = ShortScenario(lab, "journal-refused", {kSteady, kSurge, kQuickResend});
+  CommandOptions o;
+  o.env = {{"FWCANARY_LAB", lab.dir}, {"FWCANARY_TEST_FAIL_JOURNAL_WRITE", "node:node-1:flash_sent"}};
+  o.timeout_s = 600;
+  const std::string runs = lab.dir + "/runs";
+  CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", runs, "--during-s", "4"}, o);
+  INFO(run.err);
+  CHECK(run.exit_code == 2);  // the harness's failure, not the firmware's
+  CHECK(run.err.find("node-1: not flashed: the journal could not record flash_sent first") != std::string::npos);
+  CHECK(StatusField(lab, 1, "flashes") == "0");  // the command never left
+  CHECK(StatusField(lab, 2, "flashes") == "0");
+  CHECK(lab.Ask(1, "fwsim-node version") == "1.0");
+  nlohmann::json report = nlohmann::json::parse(ReadAll(OnlyRunDir(runs) + "/report.json"));
+  CHECK(report["run"]["exit_code"] == 2);
+}
+
 }  // namespace
 }  // namespace fwcanary::testing

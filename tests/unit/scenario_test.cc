@@ -143,7 +143,7 @@ TEST_CASE("scenario: errors name file line column and field", "[bad-input]") {
       for (int k = 0; k < 10; ++k) laughs += (k ? ", *a" : "*a") + std::to_string(i - 1);
       laughs += "]\n";
     }
-    expect(Scn(f, laughs), "values (aliases that repeat each other?)");
+    expect(Scn(f, laughs), "repeated values (aliases that repeat each other?)");
   }
   expect(Scn(f, "ssh: {host_keys: \"off\"}\n"), "field 'ssh.host_keys': must be one of strict, accept-new");
   expect(Scn(f, "judge: {tolerances: {p98: 0.1}}\n"), "field 'judge.tolerances.p98': unknown metric (did you mean 'p99'?)");
