@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -25,6 +26,11 @@ const std::pair<std::string, std::string> kSteady = {"{name: steady, duration_s:
 const std::pair<std::string, std::string> kSurge = {"{name: surge, duration_s: 8, multiplier: 3}",
                                                     "{name: surge, duration_s: 2, multiplier: 3}"};
 
+// This file is about the controller: gate on errors only, so that a good image passes however
+// loaded this 2-core host is (the judge's own sensitivity is tested elsewhere).
+const std::pair<std::string, std::string> kErrorsOnlyJudge = {
+    "critical: [throughput, p50, error_rate, bytes_per_message, drain_time]", "critical: [error_rate]"};
+
 std::string NodeState(const nlohmann::json& report, const std::string& node) {
   for (const auto& n : report["nodes"]) {
     if (n["name"] == node) return n["state"].get<std::string>();
@@ -35,6 +41,16 @@ std::string NodeState(const nlohmann::json& report, const std::string& node) {
 bool JournalSaid(const std::string& dir, const std::string& text) {
   CommandResult q = RunCommand({"sqlite3", dir + "/journal.db", "SELECT what FROM events"});
   return q.out.find(text) != std::string::npos;
+}
+
+// `fwcanary run SCN --image IMAGE --runs RUNS --during-s 4` on the lab, with `env` added.
+CommandResult RunOnLab(const TestLab& lab, const std::string& scn, const std::string& image, const std::string& runs,
+                       const std::map<std::string, std::string>& env = {}) {
+  CommandOptions o;
+  o.env = env;
+  o.env["FWCANARY_LAB"] = lab.dir;
+  o.timeout_s = 600;
+  return RunCommand({FWCANARY_BIN, "run", scn, "--image", image, "--runs", runs, "--during-s", "4"}, o);
 }
 
 // Every byte of `text` is printable UTF-8, newline or tab: no raw 0xFF, NUL or ESC got through.
@@ -58,12 +74,8 @@ TEST_CASE("hostile node: invalid UTF-8, NUL, escapes and 50 MB without a newline
         "    run: 'fwsim-node settings; printf ''serial \\377\\376 nul:\\000 esc:\\033[2J\\033]0;t\\007 end\\n'''\n"
         "  - name: banner\n"
         "    run: 'head -c 50000000 /dev/zero | tr ''\\0'' x'\n"}});
-  CommandOptions o;
-  o.env = {{"FWCANARY_LAB", lab.dir}};
-  o.timeout_s = 600;
   const std::string runs = lab.dir + "/runs";
-  CommandResult run =
-      RunCommand({FWCANARY_BIN, "run", scn, "--image", "2.0-setting-reset", "--runs", runs, "--during-s", "4"}, o);
+  CommandResult run = RunOnLab(lab, scn, "2.0-setting-reset", runs);
   rusage usage{};
   ::getrusage(RUSAGE_CHILDREN, &usage);
   INFO(run.err.substr(0, 20000));
@@ -100,14 +112,11 @@ TEST_CASE("hostile node: an upgrade command that outlives its timeout and flashe
   // happens 6 s after it started, with no controller call in flight.
   std::string scn = ShortScenario(
       lab, "late-flash",
-      {kPassJudge, kPassTolerances, kQuickResend,  // the PASS path: the windows the judge needs
+      {kErrorsOnlyJudge, kQuickResend,  // the PASS path, whatever the shared host's latency does
        {"upgrade_command: {run: \"fwsim-node flash {image}\", timeout_s: 30}",
         "upgrade_command: {run: \"(sleep 6; fwsim-node flash {image}) >/dev/null 2>&1 & sleep 60\", timeout_s: 3}"}});
-  CommandOptions o;
-  o.env = {{"FWCANARY_LAB", lab.dir}};
-  o.timeout_s = 600;
   const std::string runs = lab.dir + "/runs";
-  CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", runs, "--during-s", "4"}, o);
+  CommandResult run = RunOnLab(lab, scn, "1.1", runs);
   INFO(run.err);
   CHECK(run.err.find("whether it ran is unknown: watching the node, not sending it again") != std::string::npos);
   CHECK(run.exit_code == 0);
@@ -125,9 +134,6 @@ TEST_CASE("hostile node: an upgrade command that outlives its timeout and flashe
 
 TEST_CASE("hostile node: an upgrade that never acts is never reported rolled back, and a rollback that outlives its timeout is waited for", "[fault]") {
   TestLab lab(2, "127.0.42");
-  CommandOptions o;
-  o.env = {{"FWCANARY_LAB", lab.dir}};
-  o.timeout_s = 600;
   {
     // The command hangs and never flashes: the node reads 1.0 throughout, yet "rolled back,
     // still on 1.0" would be a claim nobody can make: its outcome is unknown, and said so.
@@ -137,7 +143,7 @@ TEST_CASE("hostile node: an upgrade that never acts is never reported rolled bac
          {"upgrade_command: {run: \"fwsim-node flash {image}\", timeout_s: 30}",
           "upgrade_command: {run: \"sleep 60\", timeout_s: 3}"}});
     const std::string runs = lab.dir + "/runs-never";
-    CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", runs, "--during-s", "4"}, o);
+    CommandResult run = RunOnLab(lab, scn, "1.1", runs);
     INFO(run.err);
     CHECK(run.exit_code == 2);
     CHECK(run.err.find("not rolled back, and it may still flash: check it by hand") != std::string::npos);
@@ -160,8 +166,7 @@ TEST_CASE("hostile node: an upgrade that never acts is never reported rolled bac
          {"rollback_command: {run: fwsim-node rollback, timeout_s: 30}",
           "rollback_command: {run: \"(sleep 5; fwsim-node rollback) >/dev/null 2>&1 & sleep 60\", timeout_s: 3}"}});
     const std::string runs = lab.dir + "/runs-late";
-    CommandResult run = RunCommand(
-        {FWCANARY_BIN, "run", scn, "--image", "2.0-setting-reset", "--runs", runs, "--during-s", "4"}, o);
+    CommandResult run = RunOnLab(lab, scn, "2.0-setting-reset", runs);
     INFO(run.err);
     CHECK(run.exit_code == 1);
     CHECK(run.err.find("whether it ran is unknown: waiting for 1.0, not sending it again") != std::string::npos);
@@ -182,7 +187,7 @@ TEST_CASE("hostile node: an upgrade that never acts is never reported rolled bac
         {kSteady, kSurge, kQuickResend,
          {"version_command: fwsim-node version", "version_command: 'printf ''\\033[0m\\377''; fwsim-node version'"}});
     const std::string runs = lab.dir + "/runs-version";
-    CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", runs, "--during-s", "4"}, o);
+    CommandResult run = RunOnLab(lab, scn, "1.1", runs);
     INFO(run.err);
     CHECK(run.exit_code == 1);
     CHECK(run.err.find("came back with version \\x1B[0m\\xFF1.1, expected 1.1") != std::string::npos);
@@ -197,12 +202,9 @@ TEST_CASE("hostile node: an upgrade that never acts is never reported rolled bac
 TEST_CASE("hostile node: an exception in a node's thread mid-wave is journaled, the canary is rolled back and verified, exit 2", "[fault]") {
   TestLab lab(2, "127.0.46");
   std::string scn = ShortScenario(lab, "thrown", {kSteady, kSurge, kQuickResend});
-  CommandOptions o;
-  // Thrown by the thread that confirmed the canary active, inside the wave's fan-out.
-  o.env = {{"FWCANARY_LAB", lab.dir}, {"FWCANARY_TEST_THROW_AT_STATE", "node:node-1:active"}};
-  o.timeout_s = 600;
   const std::string runs = lab.dir + "/runs";
-  CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", runs, "--during-s", "4"}, o);
+  // Thrown by the thread that confirmed the canary active, inside the wave's fan-out.
+  CommandResult run = RunOnLab(lab, scn, "1.1", runs, {{"FWCANARY_TEST_THROW_AT_STATE", "node:node-1:active"}});
   INFO(run.err);
   CHECK(run.exit_code == 2);  // not 134 (abort)
   CHECK(run.err.find("internal error: test: thrown at node:node-1:active; the wave was rolled back") !=
@@ -220,11 +222,8 @@ TEST_CASE("hostile node: an exception in a node's thread mid-wave is journaled, 
 TEST_CASE("hostile node: a journal that refuses to record flash_sent stops that flash: the node is never flashed, exit 2", "[fault]") {
   TestLab lab(2, "127.0.49");
   std::string scn = ShortScenario(lab, "journal-refused", {kSteady, kSurge, kQuickResend});
-  CommandOptions o;
-  o.env = {{"FWCANARY_LAB", lab.dir}, {"FWCANARY_TEST_FAIL_JOURNAL_WRITE", "node:node-1:flash_sent"}};
-  o.timeout_s = 600;
   const std::string runs = lab.dir + "/runs";
-  CommandResult run = RunCommand({FWCANARY_BIN, "run", scn, "--image", "1.1", "--runs", runs, "--during-s", "4"}, o);
+  CommandResult run = RunOnLab(lab, scn, "1.1", runs, {{"FWCANARY_TEST_FAIL_JOURNAL_WRITE", "node:node-1:flash_sent"}});
   INFO(run.err);
   CHECK(run.exit_code == 2);  // the harness's failure, not the firmware's
   CHECK(run.err.find("node-1: not flashed: the journal could not record flash_sent first") != std::string::npos);
