@@ -11,9 +11,9 @@ namespace {
 
 using scenario::ShellQuote;
 
-// The lock file's path, quoted whole for the shell: its literal part is the scenario's text, and
-// its placeholders' values are a node's (Expand quotes those; they are unquoted again here so
-// the whole path is one word, quoted once).
+// The lock file's path, quoted whole for the shell: its literal part is the scenario's text and
+// its placeholders' values are a node's, so both are expanded unquoted (ExpandRaw) and the
+// whole path is then quoted once, as one word.
 Result<std::string> LockPath(const scenario::Scenario& sc, const scenario::Node& n) {
   std::map<std::string, std::string> raw = NodeValues(sc, n);
   auto path = scenario::ExpandRaw(sc.rollout.lock_path, raw);
