@@ -2,7 +2,8 @@
 // window length and shift size, next to a Kayenta-style judge (Mann-Whitney on 1 s interval
 // p99s as if independent); the shipped scenarios' A/A verdicts on the same synthetic rack; and
 // how long judging 10^6 interval samples takes.
-//   build-release/bin/judge_bench [JUDGMENTS_PER_CELL] [--aa-only | --scenarios-only]
+//   build-release/bin/judge_bench [JUDGMENTS_PER_CELL] [--aa-only | --scenarios-only |
+//                                  --host-model [STEADY_S SURGE_S CONTROLS]]
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <set>
 #include <string>
 
+#include "bench/judge/host_model_cases.h"
 #include "harness/judge/judge.h"
 #include "harness/judge/stats.h"
 #include "harness/rollout/plan.h"
@@ -164,6 +166,14 @@ int main(int argc, char** argv) {
               "and 4 control nodes.\n%d judgments per cell; deliver p99 verdicts, tolerance "
               "+10%%. 'naive' = Mann-Whitney on interval p99s as if independent (Kayenta).\n\n",
               n);
+  if (argc > 2 && std::string(argv[2]) == "--host-model") {
+    // [STEADY_S SURGE_S CONTROLS]: default the judge's run length with 2 controls.
+    int steady = argc > 3 ? std::atoi(argv[3]) : static_cast<int>(kDefaultSteadyS);
+    int surge = argc > 4 ? std::atoi(argv[4]) : static_cast<int>(kDefaultSurgeS);
+    int controls = argc > 5 ? std::atoi(argv[5]) : 2;
+    HostModelCases(n, steady, surge, controls);
+    return 0;
+  }
   if (argc > 2 && std::string(argv[2]) == "--scenarios-only") {
     ShippedScenarios(n);
     return 0;

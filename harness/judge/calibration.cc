@@ -45,6 +45,7 @@ Calibration Calibrate(const std::vector<Run>& runs, const JudgeConfig& cfg) {
     }
     for (const auto& phase : phases) {
       for (const auto& m : Metrics()) {
+        if (m.events) continue;
         std::vector<std::string> classes =
             m.per_class ? std::vector<std::string>{"deliver", "retrieve", "scan"}
                         : std::vector<std::string>{""};
@@ -98,6 +99,7 @@ std::map<std::string, double> RunNoiseFromPairs(
   }
   PooledWindowStats stats(all);
   for (const auto& m : Metrics()) {
+    if (m.events) continue;
     double sum = 0;
     int n = 0;
     std::vector<std::string> classes = m.per_class ? std::vector<std::string>{"deliver", "retrieve"}

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <string>
 
 #include "harness/judge/stats.h"
 
@@ -140,6 +142,59 @@ void RunVarianceFromControls(const ControlDiffs& k, double* var, double* df) {
   double within = Mean(k.within);
   *var = std::max(0.0, s2 - within);
   *df = static_cast<double>(k.d.size() - 1);
+}
+
+RunVariance PoolRunVariance(const std::vector<ControlDiffs>& groups) {
+  RunVariance out;
+  std::map<std::string, std::pair<double, int>> node;  // node -> (sum of deviations, count)
+  double ss_total = 0, df_total = 0, within = 0;
+  int within_n = 0, used = 0;
+  for (const auto& g : groups) {
+    if (g.d.size() < 2) continue;
+    ++used;
+    const double mean = Mean(g.d);
+    for (std::size_t j = 0; j < g.d.size(); ++j) {
+      const double e = g.d[j] - mean;
+      ss_total += e * e;
+      auto& n = node[j < g.nodes.size() ? g.nodes[j] : std::to_string(j)];
+      n.first += e;
+      ++n.second;
+    }
+    df_total += static_cast<double>(g.d.size() - 1);
+    for (double w : g.within) {
+      within += w;
+      ++within_n;
+    }
+  }
+  if (used == 0 || df_total <= 0) return out;
+  double ss_node = 0;
+  for (const auto& [name, sum_count] : node) ss_node += sum_count.first * sum_count.first / sum_count.second;
+  const double df_node = std::min(static_cast<double>(node.size() - 1), df_total);
+  const double df_res = df_total - df_node;
+  const double g = static_cast<double>(used);
+  const double ms_node = df_node > 0 ? ss_node / df_node : 0;
+  const double ms_res = df_res > 0 ? std::max(0.0, ss_total - ss_node) / df_res : 0;
+  // E[MS_node] = G s_node^2 + s_res^2, E[MS_res] = s_res^2: a difference's variance is
+  // s_node^2 + s_res^2 = MS_node / G + (1 - 1/G) MS_res.
+  const double c1 = df_res > 0 ? ms_node / g : ss_total / df_total;
+  const double c2 = df_res > 0 ? (1 - 1 / g) * ms_res : 0;
+  const double w = within_n > 0 ? within / within_n : 0;
+  out.var = std::max(0.0, c1 + c2 - w);
+  out.df = c2 > 0 ? SatterthwaiteDf({c1, c2}, {std::max(df_node, 1.0), df_res})
+                  : std::max(df_res > 0 ? df_node : df_total, 1.0);
+  const double node_var = std::max(0.0, (ms_node - ms_res) / g);
+  out.node_share = c1 + c2 > 0 ? std::min(1.0, node_var / (c1 + c2)) : 0;
+  return out;
+}
+
+RunVariance CombineRunVariance(const RunVariance& a, const RunVariance& b) {
+  if (a.var < 0 || a.df <= 0) return b;
+  if (b.var < 0 || b.df <= 0) return a;
+  RunVariance out;
+  out.df = a.df + b.df;
+  out.var = (a.df * a.var + b.df * b.var) / out.df;
+  out.node_share = (a.df * a.node_share + b.df * b.node_share) / out.df;
+  return out;
 }
 
 Comparison CompareDiD(const MetricDef& m, const WindowStat& ref, const WindowStat& cand,

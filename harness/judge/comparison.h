@@ -42,6 +42,7 @@ struct CompareOptions {
 
 // What control nodes that ran both windows say: their candidate-minus-baseline differences.
 struct ControlDiffs {
+  std::vector<std::string> nodes;  // which control node each difference is from
   std::vector<double> d;       // per control node, on the metric's scale
   std::vector<double> within;  // per control node: within-window variance of its difference
   // Run-to-run variance pooled over the metric's phases and classes (more degrees of freedom
@@ -49,6 +50,25 @@ struct ControlDiffs {
   double pooled_run_var = -1;
   double pooled_run_df = 0;
 };
+// The run-to-run variance of one node's window difference beyond the shift every node saw,
+// pooled over the groups (phases x classes) of one metric, with honest degrees of freedom.
+// Most of a run's offset is host-wide (a node's run is slower in every class and phase at
+// once), so the groups are not independent: pooling their k - 1 degrees of freedom each as if
+// they were claimed 6 where there were 1-2, and a variance that came out small by chance
+// false-FAILed good firmware (issue 19: 2-9% of A/A judgments). Two-way variance components
+// instead: a node part shared by the node's groups (k - 1 df) and a residual part
+// ((k - 1)(G - 1) df); the df of their sum by Satterthwaite, between k - 1 (all host-wide)
+// and (k - 1) G (all per group).
+struct RunVariance {
+  double var = -1;        // < 0: not measured (fewer than two controls in every group)
+  double df = 0;
+  double node_share = 0;  // share of the run-to-run variance that is node-wide
+};
+RunVariance PoolRunVariance(const std::vector<ControlDiffs>& groups);
+
+// Two independent estimates of one variance, weighted by their degrees of freedom.
+RunVariance CombineRunVariance(const RunVariance& a, const RunVariance& b);
+
 // Run-to-run variance of a difference beyond within noise (method of moments), and its df.
 // REQUIRES: at least two controls, or a pooled_run_var.
 void RunVarianceFromControls(const ControlDiffs& k, double* var, double* df);

@@ -6,12 +6,15 @@
 #include <set>
 
 #include "common/exit_status.h"
+#include "harness/judge/stalls.h"
 #include "harness/judge/stats.h"
 
 namespace fwcanary::judge {
 namespace {
 
 const char* kClasses[] = {"deliver", "retrieve", "scan"};
+constexpr int kMaxStallLines = 30;   // findings listed; the rest are counted
+constexpr double kStallAlpha = 0.005;  // per canary node, for the stall verdict
 
 std::string Percent(const MetricDef& m, double x) {
   char buf[64];
@@ -74,22 +77,60 @@ std::string DrivingWindow(const MetricDef& m, const std::vector<WindowStat>& can
 // shrink until the tolerance is (t_conf + t_0.8) standard errors away. Within-run noise shrinks
 // with the square root of the length; run-to-run noise only with more runs or more controls,
 // so when it is most of the uncertainty, "run longer" would waste a night.
+// "widen the tolerance beyond +35%" when that is a number a person would consider; past x3 the
+// data resolves nothing at this tolerance and the number would only confuse.
+std::string Widen(const MetricDef& m, double mde) {
+  if (m.scale != Scale::kAbsolute && mde > std::log(3.0)) return "widen the tolerance";
+  return "widen the tolerance beyond " + Percent(m, mde);
+}
+
 std::string ExtendAdvice(const MetricDef& m, const MetricVerdict& v, const JudgeConfig& cfg) {
   auto tol = cfg.tolerances.find(m.name);
   double t = ToleranceOnScale(m, tol != cfg.tolerances.end() ? tol->second : m.tolerance);
   const bool did = v.vs_control_is_did && v.vs_control.available;
   const Comparison& c = did ? v.vs_control : v.vs_baseline;
+  if (c.noise_assumed) {
+    return "one run per side and no control nodes: run-to-run noise was assumed, not measured; "
+           "add two or more control nodes that run both windows, or measure the noise once "
+           "with `fwcanary calibrate` and pass it with --noise";
+  }
   double needed = t / (StudentQuantile(cfg.confidence, c.df) + StudentQuantile(0.8, c.df));
   double factor = (c.se / needed) * (c.se / needed);
-  if (c.noise_assumed) {
-    return "more runs per side (or control nodes) are needed to measure run-to-run noise";
-  }
+  const double run_var = c.run_share * c.se * c.se;
+  const double within_var = c.se * c.se - run_var;
   if (c.run_share >= 0.5) {
-    return "run-to-run noise is " + Fixed(c.run_share * 100, 0) +
-           "% of the uncertainty: repeat the runs about " + Fixed(std::max(1.5, factor), 1) +
-           "x as many times or add control nodes; a longer run alone will not settle it";
+    // More controls shrink the run-to-run part ((1 + 1/k) of it) and add degrees of freedom;
+    // the canary's own run-to-run noise stays: if that alone is beyond reach, say so.
+    const int k = std::max(1, did ? c.n_ref : 1);
+    const double one_node = run_var / (1 + 1.0 / k);
+    const double floor_needed = t / (StudentQuantile(cfg.confidence, 30) + StudentQuantile(0.8, 30));
+    if (one_node + within_var >= floor_needed * floor_needed) {
+      return "run-to-run noise (" + Fixed(c.run_share * 100, 0) + "% of the uncertainty) is "
+             "larger than this tolerance allows on one canary run, whatever the controls: "
+             "repeat the canary's runs (several --baseline and --candidate windows), run "
+             "longer phases, or " + Widen(m, c.mde);
+    }
+    for (int more = 1; more <= 8; ++more) {
+      const double kk = k + more;
+      const double df = c.df * (kk - 1) / std::max(1.0, k - 1.0) + more;
+      const double need = t / (StudentQuantile(cfg.confidence, df) + StudentQuantile(0.8, df));
+      if (one_node * (1 + 1 / kk) + within_var <= need * need) {
+        return "run-to-run noise is " + Fixed(c.run_share * 100, 0) + "% of the uncertainty: "
+               "add about " + std::to_string(more) + " control node" + (more > 1 ? "s" : "") +
+               " (" + std::to_string(k) + " now), or measure the rack's noise once with "
+               "`fwcanary calibrate`; a longer run alone will not settle it";
+      }
+    }
+    return "run-to-run noise is " + Fixed(c.run_share * 100, 0) + "% of the uncertainty: "
+           "more than 8 more control nodes would be needed; measure the rack's noise with "
+           "`fwcanary calibrate`, repeat the canary's runs, or " + Widen(m, c.mde);
   }
-  return "run about " + Fixed(std::max(1.5, factor), 1) + "x longer or repeat as many times";
+  if (factor > 8) {
+    return "this tolerance is beyond what runs of this length resolve here (more than 8x "
+           "longer would be needed): run at least 4x longer with more control nodes, or " +
+           Widen(m, c.mde);
+  }
+  return "run about " + Fixed(std::max(1.5, factor), 1) + "x longer";
 }
 
 std::string Sentence(const MetricDef& m, const MetricVerdict& v, const std::string& baseline_name) {
@@ -103,7 +144,93 @@ std::string Sentence(const MetricDef& m, const MetricVerdict& v, const std::stri
   double mde = m.direction == Direction::kHigherIsWorse ? v.vs_baseline.mde : -v.vs_baseline.mde;
   s += " (p=" + TwoDigits(v.p_adjusted) + ", detectable " + Percent(m, mde) + ")";
   if (v.vs_baseline.noise_assumed) s += "; one run per side: run-to-run noise assumed";
+  if (v.with_stalls) {
+    s += "; judged without the stalled seconds (with them: " + Percent(m, *v.with_stalls) + ")";
+  }
   return s;
+}
+
+
+double MeanValue(const std::vector<WindowStat>& w) {
+  double sum = 0;
+  for (const auto& s : w) sum += s.value;
+  return w.empty() ? 0 : sum / static_cast<double>(w.size());
+}
+
+// The canary's stalls against every other window's, per hour of window: the exact conditional
+// test (the canary's share of all stalls against its share of the time, binomial). FAIL when
+// they recur (two or more), their rate is beyond the tolerance (default: twice the others') and
+// p <= kStallAlpha. Not in the Benjamini-Hochberg family of the window metrics: a handful of
+// stall counts in ~100 latency tests would need p ~ 1e-4, which a recurring stall on a rack
+// that stalls now and then never reaches; at 0.005 per canary node an A/A run FAILs on it
+// at most 0.5% of the time (the test is exact). nullopt: no window long enough to look in.
+std::optional<MetricVerdict> StallVerdict(const std::string& node,
+                                          const std::vector<const Run*>& cand,
+                                          const std::vector<const Run*>& reference,
+                                          const std::map<const Window*, WindowStalls>& stalls,
+                                          const JudgeConfig& cfg) {
+  const MetricDef& m = *FindMetric("stalls");
+  struct Count {
+    int stalls = 0, windows = 0;
+    double seconds = 0;
+    std::string first;  // where the first stall was
+  };
+  auto count = [&](const std::vector<const Run*>& runs) {
+    Count c;
+    for (const Run* r : runs) {
+      for (const auto& w : r->windows) {
+        if (w.intervals.size() < 20) continue;
+        ++c.windows;
+        c.seconds += w.intervals.back().t - w.intervals.front().t + w.intervals.front().dt;
+        auto it = stalls.find(&w);
+        if (it == stalls.end()) continue;
+        if (c.first.empty()) {
+          const StallSpan& s = it->second.spans.front();
+          c.first = "t=" + Fixed(s.t_begin, 0) + "-" + Fixed(s.t_end, 0) + "s";
+        }
+        c.stalls += static_cast<int>(it->second.spans.size());
+      }
+    }
+    return c;
+  };
+  const Count c = count(cand), r = count(reference);
+  if (c.windows == 0 || c.seconds <= 0) return std::nullopt;
+  MetricVerdict v;
+  v.node = node;
+  v.phase = "all";
+  v.metric = m.name;
+  v.critical = true;
+  v.window = c.first.empty() ? "-" : c.first;
+  auto tol = cfg.tolerances.find(m.name);
+  const double tolerance = ToleranceOnScale(m, tol != cfg.tolerances.end() ? tol->second : m.tolerance);
+  Comparison& k = v.vs_baseline;
+  k.available = true;
+  k.n_cand = c.windows;
+  k.n_ref = r.windows;
+  const double per_h_c = 3600.0 * c.stalls / c.seconds;
+  std::string sentence = "stalls: " + std::to_string(c.stalls) + " in " + node + "'s " +
+                         std::to_string(c.windows) + " candidate window(s) (" + Fixed(per_h_c, 1) +
+                         "/h)";
+  if (r.windows == 0 || r.seconds <= 0) {
+    k.provisional = c.stalls >= 2 ? Verdict::kInconclusive : Verdict::kPass;
+    sentence += ", and no other window to compare with";
+  } else {
+    const double per_h_r = 3600.0 * r.stalls / r.seconds;
+    k.effect = std::log(((c.stalls + 0.5) / c.seconds) / ((r.stalls + 0.5) / r.seconds));
+    k.lo = k.hi = k.effect;
+    k.p = BinomialUpperTail(c.stalls, c.stalls + r.stalls, c.seconds / (c.seconds + r.seconds));
+    const bool fail = c.stalls >= 2 && k.effect > tolerance && k.p <= kStallAlpha;
+    k.provisional = fail ? Verdict::kFail : Verdict::kPass;
+    sentence += " against " + std::to_string(r.stalls) + " in " + std::to_string(r.windows) +
+                " other windows (" + Fixed(per_h_r, 1) + "/h)";
+    if (c.stalls > 0) sentence += " (p=" + TwoDigits(k.p) + ")";
+    sentence += fail ? ": the canary stalls again and again, the others do not"
+                     : c.stalls == 0 ? "" : ": no more than chance on this rack";
+  }
+  v.verdict = k.provisional;
+  v.p_adjusted = k.p;
+  v.sentence = sentence;
+  return v;
 }
 
 }  // namespace
@@ -155,7 +282,49 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
   for (const auto* side : {&in.baseline, &in.candidate, &in.control}) {
     for (const auto& r : *side) all_runs.push_back(&r);
   }
-  PooledWindowStats stats(all_runs);
+  // Short stalls: found in every window, each a finding of its own, and left out of the
+  // latency metrics where they are short and few (harness/judge/stalls.h). `raw` measures with
+  // them in, for the "with it" effect of the nodes that had them.
+  std::map<const Window*, WindowStalls> stalls;
+  SkipMap skips;
+  int stall_lines = 0, stall_more = 0;
+  auto find_stalls = [&](const std::vector<Run>& runs, const char* side) {
+    for (const auto& r : runs) {
+      for (const auto& w : r.windows) {
+        WindowStalls found = FindStalls(w);
+        if (found.spans.empty()) continue;
+        for (const auto& span : found.spans) {
+          if (stall_lines == kMaxStallLines) {
+            ++stall_more;
+            continue;
+          }
+          ++stall_lines;
+          res.stalls.push_back(
+              std::string(side) + " " + r.node + ": " + DescribeStall(span) + " in the " +
+              w.phase + " window; " +
+              (found.excised ? "latency judged without it"
+                             : "kept in (" + std::to_string(found.spans.size()) +
+                                   " stalls in this window, or one longer than " +
+                                   Fixed(kMaxStallS, 0) + " s): latency judged with them"));
+        }
+        if (found.excised) skips[&w] = found.skip;
+        stalls[&w] = std::move(found);
+      }
+    }
+  };
+  find_stalls(in.baseline, "baseline");
+  find_stalls(in.candidate, "candidate");
+  find_stalls(in.control, "control");
+  if (stall_more > 0) res.stalls.push_back("... and " + std::to_string(stall_more) + " more stalls");
+  PooledWindowStats stats(all_runs, &skips);
+  PooledWindowStats raw(all_runs);
+  auto has_excised = [&](const std::vector<const Run*>& runs, const std::string& phase) {
+    for (const Run* r : runs) {
+      const Window* w = r->FindWindow(phase);
+      if (w != nullptr && skips.count(w) > 0) return true;
+    }
+    return false;
+  };
 
   for (const auto& node : cand_nodes) {
     std::vector<const Run*> base, cand;
@@ -188,6 +357,7 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
           const Window* bw = br.FindWindow(phase);
           auto bs = bw ? stats.Measure(m, *bw, cls) : std::nullopt;
           if (!bs) continue;
+          diffs.nodes.push_back(kr->node);
           diffs.d.push_back(ks->value - bs->value);
           double pdf = 0;
           diffs.within.push_back(std::max(PairedWithinVar(*bs, *ks, &pdf), 0.0));
@@ -196,28 +366,34 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
       }
       return std::make_pair(diffs, k);
     };
-    // The run-to-run part of a difference, pooled per metric over phases and classes: a
-    // 3-node lab has only two controls, and one degree of freedom per group says little.
+    // The run-to-run part of a difference, pooled per metric over phases and classes (a
+    // 3-node lab has only two controls, and one degree of freedom per group says little), as
+    // variance components with honest degrees of freedom (PoolRunVariance), and combined with
+    // what an earlier judgment's controls measured on the same rack, when given.
     std::map<std::string, std::pair<double, double>> pooled;
     for (const auto& m : Metrics()) {
-      double ss = 0, dfs = 0, wsum = 0, wn = 0;
+      if (m.events) continue;
+      std::vector<ControlDiffs> groups;
       for (const auto& phase : phases) {
         for (const char* cls : m.per_class ? std::vector<const char*>{"deliver", "retrieve", "scan"}
                                            : std::vector<const char*>{""}) {
-          ControlDiffs d = control_diffs(m, phase, cls).first;
-          if (d.d.size() < 2) continue;
-          double mean = Mean(d.d);
-          for (double x : d.d) ss += (x - mean) * (x - mean);
-          dfs += static_cast<double>(d.d.size() - 1);
-          for (double w : d.within) wsum += w;
-          wn += static_cast<double>(d.within.size());
+          groups.push_back(control_diffs(m, phase, cls).first);
         }
       }
-      if (dfs > 0) pooled[m.name] = {std::max(0.0, ss / dfs - wsum / wn), dfs};
+      RunVariance here = PoolRunVariance(groups);
+      if (here.var >= 0) res.control_run_var[m.name] = {here.var, here.df};
+      auto earlier = cfg.control_run_var.find(m.name);
+      if (earlier != cfg.control_run_var.end() && earlier->second.second >= 1) {
+        RunVariance before;
+        before.var = earlier->second.first;
+        before.df = earlier->second.second;
+        here = CombineRunVariance(here, before);
+      }
+      if (here.var >= 0) pooled[m.name] = {here.var, here.df};
     }
-    for (const auto& [name, var_df] : pooled) res.control_run_var[name] = var_df;
     for (const auto& phase : phases) {
       for (const auto& m : Metrics()) {
+        if (m.events) continue;
         std::vector<std::string> classes;
         if (m.per_class) {
           classes.assign(std::begin(kClasses), std::end(kClasses));
@@ -255,17 +431,11 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
           // Control nodes that ran both windows measure the run-to-run noise of a difference
           // and the shift every node saw; without their baselines they are a level reference.
           auto [diffs, k] = control_diffs(m, phase, cls);
-          if (diffs.d.size() >= 2 && pooled.count(m.name) > 0) {
+          // With one control, its difference removes the common shift, and an earlier
+          // judgment's controls measured how much one node's difference strays beyond it.
+          if (pooled.count(m.name) > 0 && (diffs.d.size() >= 2 || cfg.control_run_var.count(m.name))) {
             diffs.pooled_run_var = pooled[m.name].first;
             diffs.pooled_run_df = pooled[m.name].second;
-          }
-          // One control: its difference removes the common shift, and an earlier judgment's
-          // controls measured how much one node's difference strays beyond it.
-          auto earlier = cfg.control_run_var.find(m.name);
-          if (diffs.d.size() == 1 && earlier != cfg.control_run_var.end() &&
-              earlier->second.second >= 1) {
-            diffs.pooled_run_var = earlier->second.first;
-            diffs.pooled_run_df = earlier->second.second;
           }
           if ((diffs.d.size() >= 2 || diffs.pooled_run_var >= 0) && b.size() == 1 &&
               c.size() == 1) {
@@ -282,6 +452,13 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
               v.vs_control = Compare(m, k, c, ok);
             }
           }
+          if (m.quantile >= 0 && (has_excised(base, phase) || has_excised(cand, phase))) {
+            std::vector<WindowStat> rb = Measure(m, base, phase, cls, &raw);
+            std::vector<WindowStat> rc = Measure(m, cand, phase, cls, &raw);
+            if (!rb.empty() && !rc.empty()) {
+              v.with_stalls = MeanValue(rc) - MeanValue(rb);
+            }
+          }
           v.window = DrivingWindow(m, c, Mean([&] {
                                      std::vector<double> x;
                                      for (const auto& s : b) x.push_back(s.value);
@@ -291,6 +468,12 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
         }
       }
     }
+    // Does the canary stall more often than every other window? Its own baseline, the other
+    // nodes' baselines and the controls are the reference.
+    std::vector<const Run*> reference;
+    for (const auto& r : in.baseline) reference.push_back(&r);
+    for (const auto& r : in.control) reference.push_back(&r);
+    if (auto sv = StallVerdict(node, cand, reference, stalls, cfg)) res.metrics.push_back(*sv);
   }
 
   // Combine the comparisons, then control the false-discovery rate across every judgment.
@@ -298,7 +481,7 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
   std::vector<std::size_t> idx;
   for (std::size_t i = 0; i < res.metrics.size(); ++i) {
     auto& v = res.metrics[i];
-    if (!v.vs_baseline.available) continue;
+    if (!v.vs_baseline.available || FindMetric(v.metric)->events) continue;
     // FAIL needs every comparison to blame the candidate. PASS needs the best-controlled
     // comparison to clear it: the difference in differences when control nodes ran both
     // windows (it removes what every node saw), else every comparison available.
@@ -337,13 +520,32 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
   double w_decided = 0, w_pass = 0;
   const MetricVerdict* worst_critical = nullptr;
   const MetricVerdict* first_inconclusive = nullptr;
+  int other_inconclusive = -1;
+  // What matters most leads the reason: the largest worsening relative to its tolerance
+  // (a class that moved before one that did not).
+  auto weight = [&](const MetricVerdict& v) {
+    const MetricDef& m = *FindMetric(v.metric);
+    auto tol = cfg.tolerances.find(m.name);
+    double t = ToleranceOnScale(m, tol != cfg.tolerances.end() ? tol->second : m.tolerance);
+    const Comparison& c = v.vs_control_is_did && v.vs_control.available ? v.vs_control
+                                                                         : v.vs_baseline;
+    if (!c.available) return 1e9;  // no data at all in the candidate: first
+    const double sign = m.direction == Direction::kHigherIsWorse ? 1.0 : -1.0;
+    return t > 0 ? sign * c.effect / t : sign * c.effect;
+  };
   for (const auto& v : res.metrics) {
     double w = v.critical ? 2 : 1;
     if (v.verdict != Verdict::kInconclusive) w_decided += w;
     if (v.verdict == Verdict::kPass) w_pass += w;
-    if (v.critical && v.verdict == Verdict::kFail && worst_critical == nullptr) worst_critical = &v;
-    if (v.critical && v.verdict == Verdict::kInconclusive && first_inconclusive == nullptr) {
-      first_inconclusive = &v;
+    if (v.critical && v.verdict == Verdict::kFail &&
+        (worst_critical == nullptr || weight(v) > weight(*worst_critical))) {
+      worst_critical = &v;
+    }
+    if (v.critical && v.verdict == Verdict::kInconclusive) {
+      ++other_inconclusive;
+      if (first_inconclusive == nullptr || weight(v) > weight(*first_inconclusive)) {
+        first_inconclusive = &v;
+      }
     }
   }
   res.score = w_decided > 0 ? 100 * w_pass / w_decided : 0;
@@ -364,6 +566,10 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
     res.overall = Verdict::kInconclusive;
     res.reason = "the data cannot tell: " + first_inconclusive->sentence + "; " +
                  ExtendAdvice(*FindMetric(first_inconclusive->metric), *first_inconclusive, cfg);
+    if (other_inconclusive > 0) {
+      res.reason += " (" + std::to_string(other_inconclusive) + " other critical metric" +
+                    (other_inconclusive > 1 ? "s" : "") + " cannot tell either)";
+    }
   } else if (res.score < cfg.pass_score) {
     res.overall = Verdict::kInconclusive;
     res.reason = "score " + Fixed(res.score, 0) + " below " + Fixed(cfg.pass_score, 0) +

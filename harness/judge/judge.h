@@ -20,6 +20,7 @@
 // Thread safety: pure function.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,9 @@ struct MetricVerdict {
   bool vs_control_is_did = false;  // vs_control is a difference in differences
   double p_adjusted = 1;
   std::string window;    // the time span that drove it ("t=40-46s")
+  // Latency metrics of a node whose windows had short stalls left out: the effect vs baseline
+  // with them in (the verdict is judged without them).
+  std::optional<double> with_stalls;
   std::string sentence;  // one plain sentence of evidence
 };
 
@@ -74,6 +78,9 @@ struct JudgeResult {
   std::vector<MetricVerdict> metrics;
   std::vector<std::string> integrity;  // one line per run with lost or corrupt messages
   std::vector<std::string> notes;      // honesty: assumed noise, missing data, agent errors
+  // One line per short stall found in any window ("candidate node-1: I/O stalled 2 s at
+  // t=475 s (latency x23) in the surge window; latency judged without it").
+  std::vector<std::string> stalls;
   // What two or more control nodes measured: per metric, the run-to-run variance of a
   // difference beyond the common shift, pooled over phases and classes, and its df.
   std::map<std::string, std::pair<double, double>> control_run_var;

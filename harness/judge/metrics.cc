@@ -104,6 +104,10 @@ const std::vector<MetricDef>& Metrics() {
       // Window-level: one value per drain phase (the summary's drain_time_s), no intervals.
       {"drain_time", false, Direction::kHigherIsWorse, Scale::kLog1p, 0.25, true, 0.15, "s",
        nullptr, "seconds until the backlog was gone after the surge (drain phases)"},
+      // Short stalls (seconds at >= 5x latency) per hour of the canary's candidate windows
+      // against every other window's: tolerance 1.0 = twice their rate.
+      {"stalls", false, Direction::kHigherIsWorse, Scale::kLog, 1.0, true, 0, "/h", nullptr,
+       "short I/O stalls per hour against the other windows' rate", -1, false, true},
   };
   return t;
 }

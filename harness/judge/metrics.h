@@ -42,6 +42,9 @@ struct MetricDef {
   // run and just before it in the other moves one count between neighbouring blocks: the paired
   // block differences are negatively correlated and largely cancel over the window.
   bool completion_counts = false;
+  // Not measured per window: judged from the stalls found in every window (harness/judge/
+  // stalls.h); the value is the canary's stall rate against the other windows' (a ratio).
+  bool events = false;
 };
 
 const std::vector<MetricDef>& Metrics();

@@ -118,4 +118,16 @@ std::vector<double> BenjaminiHochberg(const std::vector<double>& p) {
   return adj;
 }
 
+double BinomialUpperTail(int k, int n, double p) {
+  if (k <= 0) return 1;
+  if (k > n || p <= 0) return 0;
+  if (p >= 1) return 1;
+  double sum = 0;
+  for (int i = k; i <= n; ++i) {
+    sum += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) +
+                    i * std::log(p) + (n - i) * std::log1p(-p));
+  }
+  return std::min(1.0, sum);
+}
+
 }  // namespace fwcanary::judge

@@ -38,6 +38,10 @@ RankTest MannWhitney(const std::vector<double>& x, const std::vector<double>& y)
 // Hodges-Lehmann shift: the median of all pairwise differences y_j - x_i.
 double HodgesLehmann(const std::vector<double>& x, const std::vector<double>& y);
 
+// P(X >= k) for X ~ Binomial(n, p): the exact one-sided test of a count against its expected
+// share (the stall verdict: the canary's stalls among all stalls, against its share of time).
+double BinomialUpperTail(int k, int n, double p);
+
 // Benjamini-Hochberg adjusted p-values (same order as `p`): reject where adjusted <= q controls
 // the false discovery rate at q across the family.
 std::vector<double> BenjaminiHochberg(const std::vector<double>& p);

@@ -61,6 +61,7 @@ json ToJson(const JudgeResult& r, const JudgeConfig& cfg) {
               {"confidence", cfg.confidence},
               {"integrity", r.integrity},
               {"notes", r.notes},
+              {"stalls", r.stalls},
               {"metrics", metrics}};
 }
 
@@ -85,6 +86,7 @@ std::string RenderTable(const JudgeResult& r, bool verbose) {
   if (passes > 0) out += "(" + std::to_string(passes) + " metrics PASS; --verbose lists them)\n";
   for (const auto& i : r.integrity) out += "INTEGRITY " + i + "\n";
   for (const auto& n : r.notes) out += "note: " + n + "\n";
+  for (const auto& st : r.stalls) out += "STALL " + st + "\n";
   std::snprintf(line, sizeof line, "\n%s (score %.0f): ", VerdictName(r.overall), r.score);
   out += line + r.reason + "\n";
   out += "(* critical metric)\n";

@@ -70,7 +70,7 @@ double PairedWithinVar(const WindowStat& a, const WindowStat& b, double* df) {
 namespace {
 
 const BlockHistograms& Histograms(const Window& w, const std::string& cls, HistogramCache* cache,
-                                  BlockHistograms* local) {
+                                  BlockHistograms* local, const std::vector<char>* skip) {
   BlockHistograms* h = local;
   if (cache != nullptr) {
     auto [it, fresh] = cache->try_emplace({&w, cls});
@@ -84,6 +84,7 @@ const BlockHistograms& Histograms(const Window& w, const std::string& cls, Histo
     std::size_t hi = blocks < 2 ? w.intervals.size() : static_cast<std::size_t>(n * (b + 1) / blocks);
     LatencyHistogram bh;
     for (std::size_t i = lo; i < hi; ++i) {
+      if (skip != nullptr && i < skip->size() && (*skip)[i] != 0) continue;
       auto it = w.intervals[i].ops.find(cls);
       if (it != w.intervals[i].ops.end()) bh.Merge(it->second.hist);
     }
@@ -98,12 +99,13 @@ const BlockHistograms& Histograms(const Window& w, const std::string& cls, Histo
 }  // namespace
 
 std::optional<WindowStat> MeasureWindow(const MetricDef& m, const Window& w,
-                                        const std::string& cls, HistogramCache* cache) {
+                                        const std::string& cls, HistogramCache* cache,
+                                        const std::vector<char>* skip) {
   WindowStat s;
   s.completion_counts = m.completion_counts;
   if (m.quantile >= 0 && !w.intervals.empty()) {
     BlockHistograms local;
-    const BlockHistograms& h = Histograms(w, cls, cache, &local);
+    const BlockHistograms& h = Histograms(w, cls, cache, &local, skip);
     if (h.all.count() == 0) return std::nullopt;
     s.value = ToScale(m.scale, h.all.Quantile(m.quantile));
     s.intervals = static_cast<int>(w.intervals.size());
@@ -212,14 +214,20 @@ std::optional<WindowStat> PooledWindowStats::Measure(const MetricDef& m, const W
     for (const auto& rw : r->windows) {
       if (rw.phase != w.phase) continue;
       auto [it, fresh] = memo_.try_emplace(std::make_tuple(&rw, m.name, cls),
-                                           MeasureWindow(m, rw, cls, &histograms_));
+                                           MeasureWindow(m, rw, cls, &histograms_, SkipFor(rw)));
       if (fresh && it->second) pool.push_back(&*it->second);
     }
   }
   PoolBlockAutocorrelation(pool);
   auto [it, fresh] = memo_.try_emplace(key, std::nullopt);
-  if (fresh) it->second = MeasureWindow(m, w, cls, &histograms_);  // a window outside the runs
+  if (fresh) it->second = MeasureWindow(m, w, cls, &histograms_, SkipFor(w));  // outside the runs
   return it->second;
+}
+
+const std::vector<char>* PooledWindowStats::SkipFor(const Window& w) const {
+  if (skips_ == nullptr) return nullptr;
+  auto it = skips_->find(&w);
+  return it == skips_->end() ? nullptr : &it->second;
 }
 
 }  // namespace fwcanary::judge

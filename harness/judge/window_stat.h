@@ -69,21 +69,32 @@ struct BlockHistograms {
 using HistogramCache = std::map<std::pair<const Window*, std::string>, BlockHistograms>;
 
 // The metric over a window (class `cls` for per-class metrics); nullopt when the window has no
-// data for it. `cache` (optional) keeps merged histograms between quantile metrics.
+// data for it. `cache` (optional) keeps merged histograms between quantile metrics. `skip`
+// (optional, one flag per interval): intervals whose latency samples the quantile metrics
+// leave out (a stall, harness/judge/stalls.h); the intervals still count for the blocks' time
+// spans and for every other metric.
 std::optional<WindowStat> MeasureWindow(const MetricDef& m, const Window& w,
                                         const std::string& cls,
-                                        HistogramCache* cache = nullptr);
+                                        HistogramCache* cache = nullptr,
+                                        const std::vector<char>* skip = nullptr);
+
+// Per window: the intervals whose latency samples are left out (see MeasureWindow).
+using SkipMap = std::map<const Window*, std::vector<char>>;
 
 // Memo of MeasureWindow over a fixed set of runs, with the block autocorrelation pooled per
 // (metric, class, phase) over every run's window of that phase: what the judge and calibrate
 // measure windows with. The runs must outlive it.
 class PooledWindowStats {
  public:
-  explicit PooledWindowStats(std::vector<const Run*> runs) : runs_(std::move(runs)) {}
+  explicit PooledWindowStats(std::vector<const Run*> runs, const SkipMap* skips = nullptr)
+      : runs_(std::move(runs)), skips_(skips) {}
   std::optional<WindowStat> Measure(const MetricDef& m, const Window& w, const std::string& cls);
 
  private:
+  const std::vector<char>* SkipFor(const Window& w) const;
+
   std::vector<const Run*> runs_;
+  const SkipMap* skips_;
   HistogramCache histograms_;
   std::map<std::tuple<const Window*, std::string, std::string>, std::optional<WindowStat>> memo_;
 };

@@ -95,13 +95,15 @@ TEST_CASE("judge property: the scenarios' shape at the default run length: A/A o
     overall.Add(r.overall);
     for (const auto& v : r.metrics) {
       if (v.node == "node-1" && v.critical) {
-        critical[v.cls + " " + v.metric + " " + v.phase].Add(v.verdict);
+        critical[(v.cls.empty() ? "" : v.cls + " ") + v.metric + " " + v.phase].Add(v.verdict);
       }
     }
   }
   INFO("overall: " << overall.pass << " pass, " << overall.fail << " fail, "
                    << overall.inconclusive << " inconclusive");
-  REQUIRE(critical.size() == 16);
+  // 16 window metrics and the stall verdict (this model never stalls: it must PASS every time).
+  REQUIRE(critical.size() == 17);
+  CHECK(critical["stalls all"].pass == 100);
   for (const auto& [name, t] : critical) {
     INFO(name << ": " << t.pass << "/" << t.fail << "/" << t.inconclusive);
     CHECK(t.fail <= 1);
