@@ -246,6 +246,9 @@ std::string VerdictTable(const json& judge) {
   }
   for (const auto& i : judge.value("integrity", json::array())) out += "<p class=bad>integrity: " + H(i.get<std::string>()) + "</p>\n";
   for (const auto& n : judge.value("notes", json::array())) out += "<p>note: " + H(n.get<std::string>()) + "</p>\n";
+  for (const auto& st : judge.value("stalls", json::array())) {
+    if (st.is_string()) out += "<p>stall: " + H(st.get<std::string>()) + "</p>\n";
+  }
   return out + "<p>(* critical metric; score " + Fixed(judge.value("score", 0.0), 0) + ")</p>\n";
 }
 

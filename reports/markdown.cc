@@ -68,6 +68,20 @@ std::string RenderMarkdown(const json& model) {
     }
     if (failed.size() > 10) md += "- ... and " + std::to_string(failed.size() - 10) + " more (report.html)\n";
   }
+  // Short stalls are findings of their own (harness/judge/stalls.h): listed even on a PASS.
+  std::string stalls;
+  int stall_count = 0;
+  for (const auto& w : model["waves"]) {
+    if (!w["judge"].is_object()) continue;
+    for (const auto& st : w["judge"].value("stalls", json::array())) {
+      if (!st.is_string()) continue;
+      if (stall_count++ < 10) {
+        stalls += "- wave " + std::to_string(w.value("wave", 0)) + ": " + Cell(st.get<std::string>()) + "\n";
+      }
+    }
+  }
+  if (stall_count > 10) stalls += "- ... and " + std::to_string(stall_count - 10) + " more (report.html)\n";
+  if (!stalls.empty()) md += "\n### Stalls\n" + stalls;
   std::string drift;
   for (const auto& d : model["drift"]) {
     if (d.value("changed", false))

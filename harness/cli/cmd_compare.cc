@@ -13,8 +13,7 @@ namespace fwcanary::cli {
 namespace {
 
 struct CompareArgs {
-  std::vector<std::string> positional, baseline, candidate, control, tolerances;
-  std::string noise;
+  std::vector<std::string> positional, baseline, candidate, control, tolerances, noise;
   std::string history, history_scenario;  // baseline from the last passing runs in history.db
   int history_runs = 5;
   bool json = false;
@@ -69,8 +68,8 @@ int RunCompare(CompareArgs& a) {
     }
   }
   if (!ParseTolerances("compare", a.tolerances, &a.cfg)) return kExitError;
-  if (!a.noise.empty()) {
-    if (Status s = judge::LoadNoise(a.noise, &a.cfg); !s.ok()) {
+  for (const auto& file : a.noise) {
+    if (Status s = judge::LoadNoise(file, &a.cfg); !s.ok()) {
       std::fprintf(stderr, "fwcanary compare: --noise %s\n", s.message().c_str());
       return kExitError;
     }
@@ -98,7 +97,9 @@ std::function<int()> SetupCompare(CLI::App& app) {
       ->allow_extra_args(false);
   app.add_option("--candidate", a->candidate, "a candidate run (repeatable)")
       ->allow_extra_args(false);
-  app.add_option("--control", a->control, "a control node's run in the candidate's time window")
+  app.add_option("--control", a->control,
+                 "a control node's run in the candidate's time window (repeatable); give its "
+                 "baseline window with --baseline: the judge pairs them by node name")
       ->allow_extra_args(false);
   app.add_option("--tolerance", a->tolerances, "METRIC=VALUE, e.g. p99=0.10 (repeatable)")
       ->allow_extra_args(false);
@@ -108,7 +109,11 @@ std::function<int()> SetupCompare(CLI::App& app) {
   app.add_option("--alpha", a->cfg.alpha, "false-discovery rate for FAILs")->check(
       CLI::Range(1e-6, 0.5));
   app.add_option("--warmup-s", a->load.warmup_s, "seconds dropped at the start of each run");
-  app.add_option("--noise", a->noise, "calibration JSON from `fwcanary calibrate --out`");
+  app.add_option("--noise", a->noise,
+                 "the rack's noise measured before (repeatable, pooled by degrees of freedom): "
+                 "calibration JSON from `fwcanary calibrate --out`, or an earlier judgment "
+                 "(`compare --json` output, a run's verdict-*.json) whose controls measured it")
+      ->allow_extra_args(false);
   app.add_option("--history", a->history, "history.db: take the baseline from the canary samples of the "
                                            "last passing runs of --history-scenario");
   app.add_option("--history-scenario", a->history_scenario, "the scenario whose passing runs are the baseline");
@@ -116,6 +121,16 @@ std::function<int()> SetupCompare(CLI::App& app) {
   app.add_flag("--json", a->json, "machine-readable verdict");
   app.add_flag("--verbose", a->verbose, "list every metric, PASSes too");
   app.footer(
+      "Control nodes: a control is a node that stayed on the old firmware while the canary\n"
+      "ran the new one. Give its candidate-window run with --control and its baseline-window\n"
+      "run with --baseline (the same node name in the records): the judge then compares the\n"
+      "canary's change with the controls' change (difference in differences), which removes\n"
+      "what every node saw, and the controls' spread measures the run-to-run noise. A\n"
+      "control without a baseline run is only a level reference. With two controls that\n"
+      "noise has 1-2 degrees of freedom; --noise adds what earlier judgments measured.\n"
+      "  fwcanary compare --baseline canary-before.jsonl --candidate canary-after.jsonl \\\n"
+      "    --baseline k1-before.jsonl --control k1-after.jsonl \\\n"
+      "    --baseline k2-before.jsonl --control k2-after.jsonl --noise last-night/verdict-wave1.json\n"
       "Exit codes: 0 pass, 1 regression, 2 error, 3 inconclusive (the data cannot tell).");
   return [a] { return RunCompare(*a); };
 }

@@ -168,14 +168,43 @@ Status LoadNoise(const std::string& path, JudgeConfig* cfg) {
   if (!in) return Status::NotFound(path + ": cannot open");
   try {
     nlohmann::json j = nlohmann::json::parse(in);
-    for (const auto& [metric, v] : j.at("run_noise").items()) {
-      if (FindMetric(metric) == nullptr) {
-        return Status::InvalidArgument(path + ": run_noise: unknown metric '" + metric + "'");
+    if (!j.is_object() || (!j.contains("run_noise") && !j.contains("control_run_var"))) {
+      return Status::InvalidArgument(
+          path + ": neither run_noise (`fwcanary calibrate --out`) nor control_run_var (a "
+                 "judgment: `fwcanary compare --json`, a run's verdict-*.json)");
+    }
+    if (j.contains("run_noise")) {
+      for (const auto& [metric, v] : j.at("run_noise").items()) {
+        if (FindMetric(metric) == nullptr) {
+          return Status::InvalidArgument(path + ": run_noise: unknown metric '" + metric + "'");
+        }
+        cfg->run_noise[metric] = v.get<double>();
       }
-      cfg->run_noise[metric] = v.get<double>();
+    }
+    if (j.contains("control_run_var")) {
+      for (const auto& [metric, v] : j.at("control_run_var").items()) {
+        if (FindMetric(metric) == nullptr) {
+          return Status::InvalidArgument(path + ": control_run_var: unknown metric '" + metric +
+                                         "'");
+        }
+        RunVariance add;
+        add.var = v.at("var").get<double>();
+        add.df = v.at("df").get<double>();
+        if (!(add.var >= 0) || !(add.df > 0) || !std::isfinite(add.var) || !std::isfinite(add.df)) {
+          return Status::InvalidArgument(path + ": control_run_var: " + metric +
+                                         ": var must be >= 0 and df > 0");
+        }
+        RunVariance had;
+        if (auto it = cfg->control_run_var.find(metric); it != cfg->control_run_var.end()) {
+          had.var = it->second.first;
+          had.df = it->second.second;
+        }
+        RunVariance both = CombineRunVariance(had, add);
+        cfg->control_run_var[metric] = {both.var, both.df};
+      }
     }
   } catch (const nlohmann::json::exception& e) {
-    return Status::InvalidArgument(path + ": not a calibration file: " + e.what());
+    return Status::InvalidArgument(path + ": not a calibration or judgment file: " + e.what());
   }
   return Status::Ok();
 }

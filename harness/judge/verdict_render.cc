@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <string>
 
 #include "fwcanary/version.h"
 
@@ -33,6 +35,14 @@ json ComparisonJson(const MetricDef& m, const Comparison& c) {
               {"provisional", VerdictName(c.provisional)}};
 }
 
+// Per metric: what this judgment's controls measured of the run-to-run noise, with its degrees
+// of freedom (`fwcanary compare --noise` pools it into a later judgment).
+json ControlRunVarJson(const std::map<std::string, std::pair<double, double>>& v) {
+  json out = json::object();
+  for (const auto& [metric, var_df] : v) out[metric] = {{"var", var_df.first}, {"df", var_df.second}};
+  return out;
+}
+
 }  // namespace
 
 json ToJson(const JudgeResult& r, const JudgeConfig& cfg) {
@@ -50,6 +60,11 @@ json ToJson(const JudgeResult& r, const JudgeConfig& cfg) {
                        {"window", v.window},
                        {"vs_baseline", ComparisonJson(m, v.vs_baseline)},
                        {"vs_control", ComparisonJson(m, v.vs_control)},
+                       // vs baseline with the stalled seconds left in (shown like "effect")
+                       {"with_stalls", v.with_stalls ? json(m.scale == Scale::kAbsolute
+                                                                ? R(*v.with_stalls)
+                                                                : R(std::expm1(*v.with_stalls)))
+                                                     : json(nullptr)},
                        {"sentence", v.sentence}});
   }
   return json{{"judge_version", kJudgeJsonVersion},
@@ -62,6 +77,7 @@ json ToJson(const JudgeResult& r, const JudgeConfig& cfg) {
               {"integrity", r.integrity},
               {"notes", r.notes},
               {"stalls", r.stalls},
+              {"control_run_var", ControlRunVarJson(r.control_run_var)},
               {"metrics", metrics}};
 }
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -24,9 +25,10 @@ std::string Spec(int duration_s) {
 }
 
 std::string RecordRun(const ScratchDir& dir, const std::string& name,
-                      void (*after_start)(int) = nullptr, int duration_s = 8) {
+                      void (*after_start)(int) = nullptr, int duration_s = 8,
+                      const std::string& node = "node-1") {
   std::vector<std::string> argv = {FWCANARY_AGENT_BIN, "--spec", "-", "--workdir",
-                                   dir.path + "/" + name, "--node", "node-1"};
+                                   dir.path + "/" + name, "--node", node};
   CommandOptions o;
   o.stdin_text = Spec(duration_s);
   o.after_start = after_start;
@@ -105,6 +107,7 @@ TEST_CASE("compare: bad input is an error that names the file", "[bad-input]") {
   CHECK(r.err.find("p98=0.1") != std::string::npos);
 }
 
+
 }  // namespace
 }  // namespace fwcanary::testing
 
@@ -153,6 +156,70 @@ TEST_CASE("calibrate: real agent runs give a noise table and a file compare can 
     CHECK(cmp_refused.exit_code == 2);
     CHECK(cmp_refused.err.find(std::string("fwcanary compare: --tolerance")) != std::string::npos);
   }
+}
+
+
+// Controls through the command line (issue 19): each control's baseline window is a --baseline
+// of the same node name; the judgment's JSON carries what its controls measured of the
+// run-to-run noise, and --noise pools it into a later judgment (more degrees of freedom).
+TEST_CASE("compare: controls are paired with their baselines by node name, and an earlier "
+          "judgment's noise is pooled with --noise") {
+  ScratchDir dir;
+  std::map<std::string, std::string> run;
+  for (const char* node : {"node-1", "node-2", "node-3"}) {
+    for (const char* side : {"before", "after"}) {
+      run[std::string(node) + "-" + side] =
+          RecordRun(dir, std::string(node) + "-" + side, nullptr, 8, node);
+    }
+  }
+  const std::vector<std::string> args = {
+      "--baseline", run["node-1-before"], "--candidate", run["node-1-after"],
+      "--baseline", run["node-2-before"], "--control", run["node-2-after"],
+      "--baseline", run["node-3-before"], "--control", run["node-3-after"], "--json"};
+  CommandResult first = Compare(args);
+  INFO(first.out << first.err);
+  REQUIRE((first.exit_code == 0 || first.exit_code == 3));
+  nlohmann::json a = nlohmann::json::parse(first.out);
+  REQUIRE(a["control_run_var"].contains("p50"));
+  CHECK(a["control_run_var"]["p50"]["df"].get<double>() >= 1);
+  CHECK(a["stalls"].is_array());
+  auto did_df = [](const nlohmann::json& j) {
+    for (const auto& m : j["metrics"]) {
+      if (m["node"] == "node-1" && m["class"] == "deliver" && m["metric"] == "p50") {
+        return m["vs_control"]["df"].is_number() ? m["vs_control"]["df"].get<double>() : 0.0;
+      }
+    }
+    return -1.0;
+  };
+  const double alone = did_df(a);
+  REQUIRE(alone > 0);  // the difference in differences was formed: the controls were paired
+  std::string earlier = dir.path + "/earlier.json";
+  std::ofstream(earlier) << first.out;
+  std::vector<std::string> pooled = args;
+  pooled.insert(pooled.end(), {"--noise", earlier, "--noise", earlier});
+  CommandResult second = Compare(pooled);
+  INFO(second.out << second.err);
+  REQUIRE((second.exit_code == 0 || second.exit_code == 3));
+  CHECK(did_df(nlohmann::json::parse(second.out)) > alone);
+  // A judgment file whose noise is nonsense is refused, naming the file and the metric.
+  std::string bad = dir.path + "/bad.json";
+  std::ofstream(bad) << R"({"control_run_var": {"p50": {"var": -1, "df": 2}}})";
+  std::vector<std::string> refused = args;
+  refused.insert(refused.end(), {"--noise", bad});
+  CommandResult r = Compare(refused);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find(bad + ": control_run_var: p50: var must be >= 0") != std::string::npos);
+  std::string neither = dir.path + "/neither.json";
+  std::ofstream(neither) << R"({"verdict": "PASS"})";
+  refused.back() = neither;
+  r = Compare(refused);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("neither run_noise") != std::string::npos);
+  // And --help says how a control's baseline is given.
+  CommandResult help = Compare({"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("the judge pairs them by node name") != std::string::npos);
+  CHECK(help.out.find("--noise") != std::string::npos);
 }
 
 }  // namespace

@@ -76,6 +76,21 @@ TEST_CASE("reports: hostile names are escaped in JUnit, HTML, Markdown and OpenM
   CHECK(XmlEscape(std::string("a\x01" "b")) == "a\xEF\xBF\xBD" "b");
 }
 
+TEST_CASE("reports: a wave's stalls are listed in HTML and Markdown, even on a PASS") {
+  json m = Model("node-1", "PASS", 0, 3, 1000);
+  m["waves"][0]["judge"]["stalls"] = {
+      "candidate node-1: I/O stalled 2 s at t=475 s (latency x23) in the surge window; latency "
+      "judged without it <now>"};
+  std::string html = RenderHtml(m);
+  CHECK(html.find("stall: candidate node-1: I/O stalled 2 s at t=475 s") != std::string::npos);
+  CHECK(html.find("&lt;now&gt;") != std::string::npos);
+  std::string md = RenderMarkdown(m);
+  CHECK(md.find("### Stalls\n- wave 1: candidate node-1: I/O stalled 2 s") != std::string::npos);
+  // A verdict without the field (older run directories) renders as before.
+  json old = Model("node-1", "PASS", 0, 3, 1000);
+  CHECK(RenderMarkdown(old).find("### Stalls") == std::string::npos);
+}
+
 TEST_CASE("reports: axis ticks are round numbers that cover the range") {
   CHECK(NiceTicks(0, 10, false) == std::vector<double>{0, 2, 4, 6, 8, 10});
   CHECK(NiceTicks(0.3, 870, true) == std::vector<double>{1, 10, 100});
