@@ -167,6 +167,14 @@ RunVariance PoolRunVariance(const std::vector<ControlDiffs>& groups) {
     }
   }
   if (used == 0 || df_total <= 0) return out;
+  const double w = within_n > 0 ? within / within_n : 0;
+  if (node.size() < 2) {
+    // Controls that share one name (two runs of one node given as controls): no node part to
+    // tell apart; the groups' spread as it is.
+    out.var = std::max(0.0, ss_total / df_total - w);
+    out.df = df_total;
+    return out;
+  }
   double ss_node = 0;
   for (const auto& [name, sum_count] : node) ss_node += sum_count.first * sum_count.first / sum_count.second;
   const double df_node = std::min(static_cast<double>(node.size() - 1), df_total);
@@ -178,7 +186,6 @@ RunVariance PoolRunVariance(const std::vector<ControlDiffs>& groups) {
   // s_node^2 + s_res^2 = MS_node / G + (1 - 1/G) MS_res.
   const double c1 = df_res > 0 ? ms_node / g : ss_total / df_total;
   const double c2 = df_res > 0 ? (1 - 1 / g) * ms_res : 0;
-  const double w = within_n > 0 ? within / within_n : 0;
   out.var = std::max(0.0, c1 + c2 - w);
   out.df = c2 > 0 ? SatterthwaiteDf({c1, c2}, {std::max(df_node, 1.0), df_res})
                   : std::max(df_res > 0 ? df_node : df_total, 1.0);

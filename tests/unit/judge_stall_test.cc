@@ -120,6 +120,16 @@ TEST_CASE("judge: pooled run-to-run noise has the degrees of freedom the groups 
   CHECK(i.node_share < 0.2);
   // The variance itself is the same mean square either way (about the nodes' spread).
   CHECK(h.var == Approx(Variance({node[0], node[1], node[2]})).epsilon(0.1));
+  // Two controls under one name: no node part to separate, the spread as it is.
+  std::vector<ControlDiffs> same(2);
+  for (auto& g : same) {
+    g.nodes = {"k", "k"};
+    g.d = {0.02, -0.02};
+    g.within = {0, 0};
+  }
+  RunVariance s = PoolRunVariance(same);
+  CHECK(s.var == Approx(0.0008));
+  CHECK(s.df == 2);
   // An earlier estimate adds its degrees of freedom.
   RunVariance both = CombineRunVariance(h, RunVariance{0.0004, 8, 0});
   CHECK(both.df == Approx(h.df + 8));
