@@ -199,7 +199,9 @@ std::optional<MetricVerdict> StallVerdict(const std::string& node,
   v.node = node;
   v.phase = "all";
   v.metric = m.name;
-  v.critical = true;
+  v.critical = cfg.critical.empty() ? m.critical
+                                    : std::find(cfg.critical.begin(), cfg.critical.end(),
+                                                m.name) != cfg.critical.end();
   v.window = c.first.empty() ? "-" : c.first;
   auto tol = cfg.tolerances.find(m.name);
   const double tolerance = ToleranceOnScale(m, tol != cfg.tolerances.end() ? tol->second : m.tolerance);
@@ -225,7 +227,9 @@ std::optional<MetricVerdict> StallVerdict(const std::string& node,
                 " other windows (" + Fixed(per_h_r, 1) + "/h)";
     if (c.stalls > 0) sentence += " (p=" + TwoDigits(k.p) + ")";
     sentence += fail ? ": the canary stalls again and again, the others do not"
-                     : c.stalls == 0 ? "" : ": no more than chance on this rack";
+                     : c.stalls == 0 ? ""
+                                     : ": not shown to be more often than the others (FAIL "
+                                       "needs 2 or more, beyond the tolerance, p <= 0.005)";
   }
   v.verdict = k.provisional;
   v.p_adjusted = k.p;
@@ -433,7 +437,9 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
           auto [diffs, k] = control_diffs(m, phase, cls);
           // With one control, its difference removes the common shift, and an earlier
           // judgment's controls measured how much one node's difference strays beyond it.
-          if (pooled.count(m.name) > 0 && (diffs.d.size() >= 2 || cfg.control_run_var.count(m.name))) {
+          if (pooled.count(m.name) > 0 &&
+              (diffs.d.size() >= 2 ||
+               (diffs.d.size() == 1 && cfg.control_run_var.count(m.name) > 0))) {
             diffs.pooled_run_var = pooled[m.name].first;
             diffs.pooled_run_df = pooled[m.name].second;
           }

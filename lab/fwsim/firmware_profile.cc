@@ -54,6 +54,19 @@ const std::vector<FieldDef<FirmwareProfile>>& KneeTable() {
        1e7, Set(&FirmwareProfile::knee_ops_per_s)},
       {"slowdown", FieldKind::kNumber, "0", "service-time factor added per 100% over the knee",
        0, 1e4, Set(&FirmwareProfile::knee_slowdown)},
+      // A regression of one path past a load (reads slow only in a surge): what the judge
+      // must resolve on the lab, one class in one phase (harness/judge/README.md).
+      {"only", FieldKind::kString, "(every operation)",
+       "the one operation the knee slows: read, write, fsync, create, rename or unlink", {}, {},
+       [](const json& v, FirmwareProfile& p, const FieldContext& c) {
+         for (int op = 0; op < static_cast<int>(kFsOpCount); ++op) {
+           if (v.get<std::string>() == FsOpName(static_cast<FsOp>(op))) {
+             p.knee_only = op;
+             return Status::Ok();
+           }
+         }
+         return c.Error("must be one of read, write, fsync, create, rename, unlink");
+       }},
   };
   return t;
 }

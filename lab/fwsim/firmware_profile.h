@@ -39,6 +39,7 @@ struct FirmwareProfile {
   double write_us_per_kib = 0;               // plus this per KiB written
   double knee_ops_per_s = 0;  // 0: no knee. Past it, service times grow (see ServiceModel)
   double knee_slowdown = 0;   // extra service-time factor per 100% over the knee
+  int knee_only = -1;         // an FsOp: the knee slows only that operation; -1: every one
   uint64_t space_per_file_bytes = 0;  // internal space each stored file costs on top of its data
   double space_bytes_factor = 1.0;    // allocated data bytes x this = space the node uses
   std::map<std::string, std::string> reset_settings;  // node settings this image resets on flash

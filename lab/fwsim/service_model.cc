@@ -11,6 +11,18 @@ void ServiceModel::Ticket::Finish() {
   m_ = nullptr;
 }
 
+double ServiceModel::ServiceUs(const FirmwareProfile& p, FsOp op, uint64_t bytes, double rate) {
+  double service_us = p.base_us[static_cast<std::size_t>(op)];
+  const double kib = static_cast<double>(bytes) / 1024.0;
+  if (op == FsOp::kRead) service_us += kib * p.read_us_per_kib;
+  if (op == FsOp::kWrite) service_us += kib * p.write_us_per_kib;
+  const bool knee_applies = p.knee_only < 0 || p.knee_only == static_cast<int>(op);
+  if (p.knee_ops_per_s > 0 && rate > p.knee_ops_per_s && knee_applies) {
+    service_us *= 1.0 + p.knee_slowdown * (rate - p.knee_ops_per_s) / p.knee_ops_per_s;
+  }
+  return service_us;
+}
+
 ServiceModel::Ticket ServiceModel::Begin(FsOp op, uint64_t bytes) {
   std::unique_lock lock(mu_);
   ++waiting_;
@@ -19,15 +31,7 @@ ServiceModel::Ticket ServiceModel::Begin(FsOp op, uint64_t bytes) {
   ++busy_;
   ++inside_;
   Clock::time_point now = Clock::now();
-  double service_us = profile_.base_us[static_cast<std::size_t>(op)];
-  double kib = static_cast<double>(bytes) / 1024.0;
-  if (op == FsOp::kRead) service_us += kib * profile_.read_us_per_kib;
-  if (op == FsOp::kWrite) service_us += kib * profile_.write_us_per_kib;
-  double rate = RecentRateLocked(now);
-  if (profile_.knee_ops_per_s > 0 && rate > profile_.knee_ops_per_s) {
-    service_us *= 1.0 + profile_.knee_slowdown * (rate - profile_.knee_ops_per_s) /
-                            profile_.knee_ops_per_s;
-  }
+  const double service_us = ServiceUs(profile_, op, bytes, RecentRateLocked(now));
   auto done = now + std::chrono::microseconds(static_cast<int64_t>(service_us));
   return Ticket(this, true, done);
 }

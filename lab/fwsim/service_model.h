@@ -48,6 +48,10 @@ class ServiceModel {
 
   // Waits for the gate and a slot, then starts serving `op` of `bytes`.
   Ticket Begin(FsOp op, uint64_t bytes);
+  // The service time of `op` moving `bytes` at `rate` modelled ops/s (the knee's input): the
+  // profile's base and per-KiB costs, slowed past the knee (only for the knee's operation
+  // when it names one). Pure; Begin uses it.
+  static double ServiceUs(const FirmwareProfile& p, FsOp op, uint64_t bytes, double rate);
   // Waits for the gate only: metadata requests that cost nothing but must stall during a flash.
   Ticket BeginFree();
 

@@ -45,6 +45,16 @@ TEST_CASE("firmware: the regressed images differ from 1.0 where they claim to") 
   CHECK(reset.reset_settings.at("inbound_smtp") == "0");
   CHECK(reboot.disruptive);
   CHECK(!base.disruptive);
+  // The read-path images (issue 19): reads only, at every load or past a knee.
+  auto reads = LoadFirmwareProfile(dir + "/2.0-slow-reads.yaml").value();
+  auto surge_reads = LoadFirmwareProfile(dir + "/2.0-surge-slow-reads.yaml").value();
+  auto read = static_cast<std::size_t>(FsOp::kRead);
+  CHECK(reads.base_us[read] == 9 * base.base_us[read]);
+  CHECK(reads.read_us_per_kib == 9 * base.read_us_per_kib);
+  CHECK(reads.base_us[fsync] == base.base_us[fsync]);
+  CHECK(surge_reads.base_us == base.base_us);
+  CHECK(surge_reads.knee_only == static_cast<int>(FsOp::kRead));
+  CHECK(base.knee_only == -1);
 }
 
 TEST_CASE("firmware: a bad image is refused naming file line column and field", "[bad-input]") {
@@ -62,6 +72,11 @@ TEST_CASE("firmware: a bad image is refused naming file line column and field", 
   p = LoadFirmwareProfile(WriteImage("9.6", "version: \"9.6\"\n"));
   REQUIRE(!p.ok());
   CHECK(p.status().message().find("missing required field 'description'") != std::string::npos);
+  p = LoadFirmwareProfile(WriteImage(
+      "9.5", "version: \"9.5\"\ndescription: x\nload_knee:\n  ops_per_s: 10\n  only: reads\n"));
+  REQUIRE(!p.ok());
+  CHECK(p.status().message().find("9.5.yaml:5:3: field 'load_knee.only': must be one of read, write") !=
+        std::string::npos);
 }
 
 }  // namespace

@@ -186,6 +186,41 @@ TEST_CASE("judge: a canary that stalls again and again, when the others do not, 
   CHECK(r.reason.rfind("stalls: 6", 0) == 0);
 }
 
+TEST_CASE("judge: an earlier judgment's noise without controls in this one is not a control",
+          "[judge]") {
+  testing::HostModel m;
+  m.steady_s = 60;
+  m.surge_s = 40;
+  auto c = testing::HostModelCanary(0, m, testing::HostEffect{}, {}, 3);
+  JudgeConfig cfg;
+  cfg.control_run_var["p50"] = {0.0004, 6};
+  JudgeResult r = Judge({c.baseline, c.candidate, c.control}, cfg);
+  for (const auto& v : r.metrics) {
+    INFO(v.sentence);
+    CHECK_FALSE(v.vs_control.available);
+    CHECK(std::isfinite(v.vs_baseline.effect));
+    CHECK(std::isfinite(v.vs_baseline.se));
+  }
+}
+
+TEST_CASE("judge: the stall verdict is critical only where the scenario's critical list says",
+          "[judge]") {
+  testing::HostModel m;
+  m.steady_s = 60;
+  m.surge_s = 40;
+  auto c = testing::HostModelCanary(2, m, testing::HostEffect{}, {}, 4);
+  JudgeConfig cfg;
+  cfg.critical = {"throughput", "p50"};
+  JudgeResult r = Judge({c.baseline, c.candidate, c.control}, cfg);
+  int seen = 0;
+  for (const auto& v : r.metrics) {
+    if (v.metric != "stalls") continue;
+    ++seen;
+    CHECK_FALSE(v.critical);
+  }
+  CHECK(seen == 1);
+}
+
 TEST_CASE("judge: the overall reason leads with the class that moved, and its advice is "
           "capped and actionable", "[judge]") {
   // Reads 4x slower, deliver untouched (the lab's read-path firmware): whatever the verdict,

@@ -33,6 +33,24 @@ TEST_CASE("service model: an op takes at least its service time and slots make o
   CHECK(Clock::now() - t0 >= std::chrono::milliseconds(60));
 }
 
+TEST_CASE("service model: a load knee slows every operation, or only the one it names") {
+  FirmwareProfile p = Profile(8, 1000);
+  p.base_us[static_cast<std::size_t>(FsOp::kRead)] = 100;
+  p.read_us_per_kib = 1;
+  p.knee_ops_per_s = 350;
+  p.knee_slowdown = 12;
+  // Below the knee: the base costs (a 30 KiB read: 100 + 30 us).
+  CHECK(ServiceModel::ServiceUs(p, FsOp::kRead, 30 * 1024, 200) == Approx(130));
+  CHECK(ServiceModel::ServiceUs(p, FsOp::kFsync, 0, 200) == Approx(1000));
+  // Past it (700 ops/s: 100% over): x(1 + 12) for every operation ...
+  CHECK(ServiceModel::ServiceUs(p, FsOp::kRead, 30 * 1024, 700) == Approx(130 * 13));
+  CHECK(ServiceModel::ServiceUs(p, FsOp::kFsync, 0, 700) == Approx(13000));
+  // ... or only for reads (2.0-surge-slow-reads).
+  p.knee_only = static_cast<int>(FsOp::kRead);
+  CHECK(ServiceModel::ServiceUs(p, FsOp::kRead, 30 * 1024, 700) == Approx(130 * 13));
+  CHECK(ServiceModel::ServiceUs(p, FsOp::kFsync, 0, 700) == Approx(1000));
+}
+
 TEST_CASE("service model: a held gate stalls requests until released, then they run") {
   ServiceModel m(Profile(4, 0));
   m.Hold();
