@@ -11,6 +11,8 @@
 // confidence: the difference in differences against control nodes that ran both windows
 // (their spread also measures the run-to-run noise), else every available comparison.
 // Lost or corrupt messages FAIL at once; a critical metric with no data in the candidate FAILs.
+// Short I/O stalls (harness/judge/stalls.h) are listed, left out of the latency metrics, and
+// judged on their own: the canary stalling more often than every other window is a FAIL.
 //
 // Overall: FAIL if an integrity check or a critical metric fails, or if the score (100 x
 // (PASS + INCONCLUSIVE/2) / judged, weighted 2 for critical metrics) is below fail_below_score;
