@@ -66,7 +66,7 @@ print("\n| image | runs | PASS | FAIL | INCONCLUSIVE | error | reason names retr
 print("|---|---|---|---|---|---|---|")
 for image, rows in table.items():
     count = {k: sum(1 for v, _ in rows if v == k) for k in ("PASS", "FAIL", "INCONCLUSIVE", "ERROR")}
-    retrieve = sum(1 for v, r in rows if v != "PASS" and r.startswith("retrieve") or
-                   "cannot tell: retrieve" in r)
+    retrieve = sum(1 for v, r in rows
+                   if v != "PASS" and (r.startswith("retrieve") or "cannot tell: retrieve" in r))
     print(f"| {image} | {len(rows)} | {count['PASS']} | {count['FAIL']} | "
           f"{count['INCONCLUSIVE']} | {count['ERROR']} | {retrieve} |")
