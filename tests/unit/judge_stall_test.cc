@@ -186,12 +186,17 @@ TEST_CASE("judge: a canary that stalls again and again, when the others do not, 
   CHECK(r.reason.rfind("stalls: 6", 0) == 0);
 }
 
-TEST_CASE("judge: an earlier judgment's noise without controls in this one is not a control",
-          "[judge]") {
+// The second model with a 60 s steady and a 40 s surge: quick, and noisy enough to matter.
+testing::HostModel ShortModel() {
   testing::HostModel m;
   m.steady_s = 60;
   m.surge_s = 40;
-  auto c = testing::HostModelCanary(0, m, testing::HostEffect{}, {}, 3);
+  return m;
+}
+
+TEST_CASE("judge: an earlier judgment's noise without controls in this one is not a control",
+          "[judge]") {
+  auto c = testing::HostModelCanary(0, ShortModel(), testing::HostEffect{}, {}, 3);
   JudgeConfig cfg;
   cfg.control_run_var["p50"] = {0.0004, 6};
   JudgeResult r = Judge({c.baseline, c.candidate, c.control}, cfg);
@@ -205,10 +210,7 @@ TEST_CASE("judge: an earlier judgment's noise without controls in this one is no
 
 TEST_CASE("judge: the stall verdict is critical only where the scenario's critical list says",
           "[judge]") {
-  testing::HostModel m;
-  m.steady_s = 60;
-  m.surge_s = 40;
-  auto c = testing::HostModelCanary(2, m, testing::HostEffect{}, {}, 4);
+  auto c = testing::HostModelCanary(2, ShortModel(), testing::HostEffect{}, {}, 4);
   JudgeConfig cfg;
   cfg.critical = {"throughput", "p50"};
   JudgeResult r = Judge({c.baseline, c.candidate, c.control}, cfg);
@@ -225,9 +227,7 @@ TEST_CASE("judge: the overall reason leads with the class that moved, and its ad
           "capped and actionable", "[judge]") {
   // Reads 4x slower, deliver untouched (the lab's read-path firmware): whatever the verdict,
   // the reason is about retrieve.
-  testing::HostModel m;
-  m.steady_s = 60;
-  m.surge_s = 40;
+  const testing::HostModel m = ShortModel();
   testing::HostEffect reads;
   reads.cls = "retrieve";
   reads.body_x = 4;
