@@ -465,11 +465,7 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
               v.with_stalls = MeanValue(rc) - MeanValue(rb);
             }
           }
-          v.window = DrivingWindow(m, c, Mean([&] {
-                                     std::vector<double> x;
-                                     for (const auto& s : b) x.push_back(s.value);
-                                     return x;
-                                   }()));
+          v.window = DrivingWindow(m, c, MeanValue(b));
           res.metrics.push_back(std::move(v));
         }
       }
