@@ -49,8 +49,8 @@ TEST_CASE("firmware: the regressed images differ from 1.0 where they claim to") 
   auto reads = LoadFirmwareProfile(dir + "/2.0-slow-reads.yaml").value();
   auto surge_reads = LoadFirmwareProfile(dir + "/2.0-surge-slow-reads.yaml").value();
   auto read = static_cast<std::size_t>(FsOp::kRead);
-  CHECK(reads.base_us[read] == 9 * base.base_us[read]);
-  CHECK(reads.read_us_per_kib == 9 * base.read_us_per_kib);
+  CHECK(reads.base_us[read] == 12 * base.base_us[read]);
+  CHECK(reads.read_us_per_kib == 12 * base.read_us_per_kib);
   CHECK(reads.base_us[fsync] == base.base_us[fsync]);
   CHECK(surge_reads.base_us == base.base_us);
   CHECK(surge_reads.knee_only == static_cast<int>(FsOp::kRead));
