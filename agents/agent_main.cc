@@ -64,14 +64,18 @@ int AgentMain(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--duration", duration, "run length in s: scales the timed phases")
       ->check(CLI::PositiveNumber);
-  app.add_option("--engine", engine, "mail | fio (overrides the spec)")
-      ->check(CLI::IsMember({"mail", "fio"}));
+  std::string engine_names;
+  for (const std::string& e : EngineNames()) engine_names += (engine_names.empty() ? "" : " | ") + e;
+  app.add_option("--engine", engine, engine_names + " (overrides the spec)")
+      ->check(CLI::IsMember(EngineNames()));
   app.add_option("--node", node, "node name in the records (overrides the spec)");
   app.add_option("--seed", seed, "random seed (overrides the spec)")->check(CLI::NonNegativeNumber);
   app.add_flag("--cleanup", cleanup,
                "afterwards remove what agents wrote in the work directory; without --spec: "
                "only clean up");
   app.add_flag("--help-spec", help_spec, "print the workload spec fields and exit");
+  bool schema = false;
+  app.add_flag("--schema", schema, "print the workload spec as a JSON Schema and exit");
   app.add_flag("--version", version, "print the version and exit");
   std::string engines = "\nEngines:\n";
   for (const EngineInfo& e : ListEngines()) {
@@ -92,6 +96,10 @@ int AgentMain(int argc, char** argv) {
   }
   if (help_spec) {
     std::printf("%s", DescribeWorkloadSpec().c_str());
+    return kExitPass;
+  }
+  if (schema) {
+    std::printf("%s\n", WorkloadSpecDocumentSchema().dump(2).c_str());
     return kExitPass;
   }
 

@@ -44,5 +44,7 @@ class Engine {
 // The engine table: every engine the agent knows, for lookup and for --help.
 std::unique_ptr<Engine> MakeEngine(const std::string& name);
 std::vector<EngineInfo> ListEngines();
+// Their names, in table order: what the spec's `engine` and `--engine` accept.
+std::vector<std::string> EngineNames();
 
 }  // namespace fwcanary

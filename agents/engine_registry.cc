@@ -25,6 +25,12 @@ std::unique_ptr<Engine> MakeEngine(const std::string& name) {
   return nullptr;
 }
 
+std::vector<std::string> EngineNames() {
+  std::vector<std::string> out;
+  for (const auto& e : kEngines) out.emplace_back(e.name);
+  return out;
+}
+
 std::vector<EngineInfo> ListEngines() {
   std::vector<EngineInfo> out;
   for (const auto& e : kEngines) out.push_back(e.make()->info());

@@ -5,11 +5,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 extern char** environ;
@@ -150,8 +152,14 @@ Result<ChildResult> RunChild(const std::vector<std::string>& argv, const ChildOp
       if (fd >= 0) p[n++] = {fd, POLLIN, 0};
     }
     if (in_w.fd >= 0) p[n++] = {in_w.fd, POLLOUT, 0};
+    if (o.interrupt != nullptr && !res.interrupted && o.interrupt->load()) {
+      ::kill(pid, o.interrupt_signal);
+      res.interrupted = true;
+    }
     long ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1;
-    int ready = ::poll(p, static_cast<nfds_t>(n), static_cast<int>(std::min(ms, 1000L)));
+    // An interrupt flag is polled every 100 ms (it is set from a signal handler: no wake-up).
+    long cap = o.interrupt != nullptr && !res.interrupted ? 100L : 1000L;
+    int ready = ::poll(p, static_cast<nfds_t>(n), static_cast<int>(std::min(ms, cap)));
     if (ready < 0 && errno != EINTR) {
       kill_group = true;
       break;
@@ -205,6 +213,26 @@ Result<ChildResult> RunChild(const std::vector<std::string>& argv, const ChildOp
   res.err = kept_err.Text();
   res.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return res;
+}
+
+std::string FindProgram(const std::string& name) {
+  if (name.empty()) return "";
+  if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : "";
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t from = 0;
+  while (from <= dirs.size()) {
+    std::size_t to = dirs.find(':', from);
+    if (to == std::string::npos) to = dirs.size();
+    std::string dir = dirs.substr(from, to - from);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+    from = to + 1;
+  }
+  return "";
 }
 
 }  // namespace fwcanary

@@ -1,7 +1,7 @@
 #pragma once
 // RunChild: one child process with its stdin fed, stdout and stderr read together (neither can
 // stall the other), a deadline, a silence watchdog and bounded memory. The one child-process
-// implementation for `transport: local`.
+// implementation: `transport: local` and the agent's fio engine both run their children here.
 //
 // Why not Boost.Process: its pipes are created without O_CLOEXEC, so a child spawned by one
 // thread inherits the pipe ends another thread holds at that instant. Two agents started at
@@ -15,6 +15,8 @@
 //
 // Thread safety: reentrant; any number of calls at once from different threads.
 
+#include <atomic>
+#include <csignal>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -33,6 +35,10 @@ struct ChildOptions {
   // Returns false to stop: the group is killed. When set, stdout is not also kept in `out`.
   std::function<bool(const std::string&)> on_line;
   std::size_t max_kept = kMaxNodeOutput;  // of stdout, of stderr, and of one streamed line
+  // When set and it turns true, `interrupt_signal` is sent once to the child (not its group):
+  // a graceful stop, as fio's SIGINT (it still prints its final stats); the deadline stays.
+  const std::atomic<bool>* interrupt = nullptr;
+  int interrupt_signal = SIGINT;
 };
 
 struct ChildResult {
@@ -42,11 +48,16 @@ struct ChildResult {
   bool timed_out = false;  // killed: the deadline or the silence passed
   bool silent = false;     // ... and it was the silence
   bool stopped = false;    // killed because on_line returned false
+  bool interrupted = false;  // `interrupt` turned true and the signal was sent
   double seconds = 0;
 };
 
 // `argv[0]` is a path, or a name looked up in PATH. Errors: IOError when the pipes cannot be
 // made or the program cannot be started (naming it); everything after that is a ChildResult.
 Result<ChildResult> RunChild(const std::vector<std::string>& argv, const ChildOptions& o);
+
+// The executable a name resolves to: itself when it holds a '/', else the first match in PATH;
+// empty when there is none (so a caller can say "not found" before starting anything).
+std::string FindProgram(const std::string& name);
 
 }  // namespace fwcanary

@@ -21,13 +21,63 @@ const char* FieldKindName(FieldKind k) {
 
 Status OneOf(const nlohmann::json& v, const FieldContext& ctx,
              std::initializer_list<const char*> allowed) {
+  return OneOf(v, ctx, std::vector<std::string>(allowed.begin(), allowed.end()));
+}
+
+Status OneOf(const nlohmann::json& v, const FieldContext& ctx,
+             const std::vector<std::string>& allowed) {
   std::string s = v.get<std::string>();
   std::string list;
-  for (const char* a : allowed) {
+  for (const std::string& a : allowed) {
     if (s == a) return Status::Ok();
-    list += std::string(list.empty() ? "" : ", ") + a;
+    list += (list.empty() ? "" : ", ") + a;
   }
   return ctx.Error("must be one of " + list + ", got \"" + s + "\"");
+}
+
+nlohmann::json FieldSchema(FieldKind kind, const std::string& default_text, const std::string& help,
+                           std::optional<double> min, std::optional<double> max,
+                           const std::vector<std::string>& one_of, const nlohmann::json& value_schema) {
+  nlohmann::json s = value_schema.is_object() ? value_schema : nlohmann::json::object();
+  switch (kind) {
+    case FieldKind::kNumber: s["type"] = "number"; break;
+    case FieldKind::kInteger: s["type"] = "integer"; break;
+    case FieldKind::kBool: s["type"] = "boolean"; break;
+    case FieldKind::kString: s["type"] = "string"; break;
+    case FieldKind::kObject:
+      if (!s.contains("type")) s["type"] = "object";
+      break;
+    case FieldKind::kArray:
+      if (!s.contains("type")) s["type"] = "array";
+      break;
+    case FieldKind::kAny: break;  // the value schema says, or anything
+  }
+  if (min) s["minimum"] = *min;
+  if (max) s["maximum"] = *max;
+  if (!one_of.empty()) s["enum"] = one_of;
+  // The default, when the help text's default is a plain value of the field's kind ("100",
+  // "true", "poisson"); texts such as "(hostname)", "-" or "1 (drain: 0)" are for humans only.
+  nlohmann::json d = nlohmann::json::parse(default_text, nullptr, false);
+  const bool plain_string = kind == FieldKind::kString && !default_text.empty() &&
+                            default_text != "-" && default_text.front() != '(';
+  if (plain_string) {
+    s["default"] = default_text;
+  } else if (!d.is_discarded() && ((kind == FieldKind::kNumber && d.is_number()) ||
+                                   (kind == FieldKind::kInteger && d.is_number_integer()) ||
+                                   (kind == FieldKind::kBool && d.is_boolean()) ||
+                                   (kind == FieldKind::kArray && d.is_array()))) {
+    s["default"] = d;
+  }
+  s["description"] = help;
+  return s;
+}
+
+nlohmann::json DocumentSchema(nlohmann::json object_schema, const std::string& title,
+                              const std::string& description) {
+  object_schema["$schema"] = "https://json-schema.org/draft/2020-12/schema";
+  object_schema["title"] = title;
+  object_schema["description"] = description;
+  return object_schema;
 }
 
 Status FieldContext::Error(const std::string& what) const {

@@ -50,6 +50,13 @@ struct FieldDef {
   // Stores the (type- and range-checked) value into `out`; may return a further error.
   std::function<Status(const nlohmann::json& v, T& out, const FieldContext& ctx)> set;
   bool required = false;
+  // A string field's allowed values: checked before `set` is called, listed in help and schema.
+  // (Function pointers, given as captureless lambdas: GCC 12 crashes on a std::vector default
+  // member initializer in these aggregate tables.)
+  std::vector<std::string> (*one_of)() = nullptr;
+  // The JSON Schema of an object or array value (another table's TableSchema, usually); none:
+  // the kind's type alone.
+  nlohmann::json (*schema)() = nullptr;
 };
 
 // A setter that stores a (kind-checked) value into a member: the common case of FieldDef::set.
@@ -64,6 +71,8 @@ std::function<Status(const nlohmann::json&, T&, const FieldContext&)> SetMember(
 // OK when the string value is one of `allowed`, else an error listing them.
 Status OneOf(const nlohmann::json& v, const FieldContext& ctx,
              std::initializer_list<const char*> allowed);
+Status OneOf(const nlohmann::json& v, const FieldContext& ctx,
+             const std::vector<std::string>& allowed);
 
 // Checks the kind and bounds of one value against its definition.
 Status CheckValue(FieldKind kind, std::optional<double> min, std::optional<double> max,
@@ -95,6 +104,9 @@ Status ParseObject(const nlohmann::json& obj, const std::vector<FieldDef<T>>& ta
                          (hint.empty() ? std::string() : " (did you mean '" + hint + "'?)"));
     }
     if (Status s = CheckValue(def->kind, def->min, def->max, value, child); !s.ok()) return s;
+    if (def->one_of != nullptr) {
+      if (Status s = OneOf(value, child, def->one_of()); !s.ok()) return s;
+    }
     if (Status s = def->set(value, out, child); !s.ok()) return s;
   }
   for (const auto& f : table) {
@@ -128,6 +140,38 @@ std::string DescribeTable(const std::vector<FieldDef<T>>& table, const std::stri
     out += line + kind + def + f.help + range + "\n";
   }
   return out;
+}
+
+// JSON Schema (draft 2020-12) of one field: its kind's type, bounds, allowed values, the
+// default when its text is a plain value of that kind, and the help as description.
+nlohmann::json FieldSchema(FieldKind kind, const std::string& default_text, const std::string& help,
+                           std::optional<double> min, std::optional<double> max,
+                           const std::vector<std::string>& one_of, const nlohmann::json& value_schema);
+
+// JSON Schema of a table's object: its fields as properties, unknown ones refused (as ParseObject
+// refuses them), the required ones listed. Editors complete and check files with it.
+template <typename T>
+nlohmann::json TableSchema(const std::vector<FieldDef<T>>& table) {
+  nlohmann::json props = nlohmann::json::object(), required = nlohmann::json::array();
+  for (const auto& f : table) {
+    props[f.name] = FieldSchema(f.kind, f.default_text, f.help, f.min, f.max,
+                                f.one_of ? f.one_of() : std::vector<std::string>{},
+                                f.schema ? f.schema() : nlohmann::json::object());
+    if (f.required) required.push_back(f.name);
+  }
+  nlohmann::json s = {{"type", "object"}, {"properties", props}, {"additionalProperties", false}};
+  if (!required.empty()) s["required"] = required;
+  return s;
+}
+
+// A file format's schema document: an object's schema with the draft, a title and what it is.
+nlohmann::json DocumentSchema(nlohmann::json object_schema, const std::string& title,
+                              const std::string& description);
+
+// An array of objects described by `table`.
+template <typename T>
+nlohmann::json ArrayOfSchema(const std::vector<FieldDef<T>>& table) {
+  return {{"type", "array"}, {"items", TableSchema(table)}};
 }
 
 }  // namespace fwcanary

@@ -15,7 +15,7 @@
 
 namespace fwcanary {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk,
@@ -58,7 +58,7 @@ class Status {
 
 // Either a value or a non-OK Status.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit on purpose, like a return value
   Result(Status s) : v_(std::move(s)) {}     // NOLINT

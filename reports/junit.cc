@@ -5,6 +5,7 @@
 
 #include "reports/run_model.h"
 #include "reports/xml_text.h"
+#include "rundir/run_layout.h"
 
 namespace fwcanary::reports {
 namespace {
@@ -65,7 +66,7 @@ std::string RenderJUnit(const json& model) {
   };
   for (const auto& wave : model["waves"]) {
     int n = wave.value("wave", 0);
-    const std::string suite = "wave" + std::to_string(n);
+    const std::string suite = rundir::WaveName(n);
     const std::string cls = "fwcanary." + scenario + "." + suite;
     std::vector<Case> cases;
     for (const auto& f : wave.value("failures", json::array())) {

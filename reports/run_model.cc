@@ -9,7 +9,10 @@
 #include "agents/records/records.h"
 #include "common/file_text.h"
 #include "fwcanary/version.h"
-#include "harness/journal/journal.h"
+#include "rundir/drift_snapshot.h"
+#include "rundir/journal.h"
+#include "rundir/run_layout.h"
+#include "rundir/samples_file.h"
 
 namespace fwcanary::reports {
 namespace {
@@ -30,39 +33,11 @@ json Cdf(const LatencyHistogram& h) {
   return points;
 }
 
-// One client's records of one window, as parsed from its samples file.
+// One client's records of one window, as read from its samples file, and its role there.
 struct NodeRecords {
-  std::string node, role, file, error;
-  std::vector<IntervalRecord> intervals;
-  std::optional<SummaryRecord> summary;
+  std::string node, role;
+  rundir::SamplesFile samples;
 };
-
-NodeRecords ReadSamples(const std::string& node, const std::string& path) {
-  NodeRecords r;
-  r.node = node;
-  r.file = "samples/" + fs::path(path).filename().string();
-  auto text = ReadTextFile(path);
-  if (!text.ok()) {
-    r.error = text.status().message();
-    return r;
-  }
-  std::istringstream in(text.value());
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (line.empty()) continue;
-    auto rec = ParseRecordLine(line);
-    if (!rec.ok()) {
-      // A line cut by a killed controller ends a file; anything else is worth saying.
-      if (rec.status().code() != Status::Code::kNotFound && r.error.empty()) {
-        r.error = r.file + ":" + std::to_string(n) + ": " + rec.status().message();
-      }
-      continue;
-    }
-    if (auto* i = std::get_if<IntervalRecord>(&rec.value())) r.intervals.push_back(std::move(*i));
-    if (auto* s = std::get_if<SummaryRecord>(&rec.value())) r.summary = std::move(*s);
-  }
-  return r;
-}
 
 struct Inventory {
   std::map<std::string, std::string> writes_to;  // client -> target
@@ -82,15 +57,6 @@ Inventory ReadInventory(const journal::Journal& j) {
     if (n.value("client", false)) inv.roles[name].push_back("client");
   }
   return inv;
-}
-
-// The file a step recorded, or the same name under this run directory's samples/ (a run
-// directory that was copied or committed as a fixture elsewhere).
-std::string Locate(const std::string& run_dir, const std::string& recorded) {
-  std::string local = run_dir + "/samples/" + fs::path(recorded).filename().string();
-  std::error_code ec;
-  if (fs::exists(local, ec)) return local;
-  return recorded;
 }
 
 // Per role and class: per-node mean throughput and merged p99 at each second of the window;
@@ -117,10 +83,15 @@ json WindowSeries(const std::vector<NodeRecords>& nodes, json* queue, json* figu
   // Phase spans from the client with the most intervals (one whose agent failed has none).
   const NodeRecords* reference = nullptr;
   for (const auto& n : nodes) {
-    if (!reference || n.intervals.size() > reference->intervals.size()) reference = &n;
+    if (!reference || n.samples.intervals.size() > reference->samples.intervals.size()) reference = &n;
   }
   for (const auto& n : nodes) {
-    for (const auto& iv : n.intervals) {
+    const std::vector<IntervalRecord>& intervals = n.samples.intervals;
+    for (std::size_t i = 0; i < intervals.size(); ++i) {
+      const IntervalRecord& iv = intervals[i];
+      // The series show every second; the figures only those the judge judged (no warm-up, no
+      // slivers), so a report's p99 is the one the verdict speaks of.
+      const bool judged = n.samples.judged[i];
       long t = std::lround(iv.t);
       for (const auto& [cls, ops] : iv.ops) {
         Point& p = by[{n.role, cls}][t];
@@ -128,6 +99,7 @@ json WindowSeries(const std::vector<NodeRecords>& nodes, json* queue, json* figu
         p.ops += static_cast<double>(ops.count) / std::max(iv.dt, 1e-3);
         p.errors += static_cast<double>(ops.errors);
         p.hist.Merge(ops.hist);
+        if (!judged) continue;
         Figure& f = fig[{n.role, iv.phase, cls}];
         f.nodes.insert(n.node);
         f.ops.Merge(ops);
@@ -144,7 +116,9 @@ json WindowSeries(const std::vector<NodeRecords>& nodes, json* queue, json* figu
     }
     // Seconds each node spent per phase, for the figures' per-node rates.
     std::map<std::string, double> secs;
-    for (const auto& iv : n.intervals) secs[iv.phase] += iv.dt;
+    for (std::size_t i = 0; i < intervals.size(); ++i) {
+      if (n.samples.judged[i]) secs[intervals[i].phase] += intervals[i].dt;
+    }
     for (auto& [key, f] : fig) {
       if (std::get<0>(key) == n.role && f.nodes.count(n.node)) f.seconds += secs[std::get<1>(key)];
     }
@@ -199,10 +173,11 @@ json WindowSeries(const std::vector<NodeRecords>& nodes, json* queue, json* figu
 }
 
 json NodeWindowFacts(const NodeRecords& n) {
-  json j = {{"node", n.node}, {"role", n.role}, {"file", n.file}, {"intervals", n.intervals.size()}};
-  if (!n.error.empty()) j["error"] = n.error;
+  json j = {{"node", n.node}, {"role", n.role}, {"file", n.samples.file},
+            {"intervals", n.samples.intervals.size()}};
+  if (!n.samples.error.empty()) j["error"] = n.samples.error;
   // Space per stored message: the last interval that stored any (the judge's bytes_per_message).
-  for (auto it = n.intervals.rbegin(); it != n.intervals.rend(); ++it) {
+  for (auto it = n.samples.intervals.rbegin(); it != n.samples.intervals.rend(); ++it) {
     if (it->space.stored_messages == 0) continue;
     j["bytes_per_message"] = Round(static_cast<double>(it->space.allocated_bytes) /
                                        static_cast<double>(it->space.stored_messages), 0.1);
@@ -210,8 +185,8 @@ json NodeWindowFacts(const NodeRecords& n) {
     j["fs_used_bytes"] = it->space.fs_used_bytes;
     break;
   }
-  if (n.summary) {
-    const SummaryRecord& s = *n.summary;
+  if (n.samples.summary) {
+    const SummaryRecord& s = *n.samples.summary;
     j["status"] = s.status;
     if (!s.error.empty()) j["agent_error"] = s.error;
     j["integrity"] = {{"written", s.messages_written}, {"delivered", s.messages_delivered},
@@ -236,37 +211,18 @@ json NodeWindowFacts(const NodeRecords& n) {
 // windows a client is the canary if it writes to a target of that wave, "upgraded" if to one of
 // an earlier wave, else a control.
 std::string RoleOf(const std::string& client, const std::string& kind, const std::set<std::string>& wave_targets,
-                   const std::set<std::string>& earlier, const Inventory& inv) {
+                   const std::set<std::string>& earlier, const Inventory& inv, const json& decided) {
   if (kind == "baseline") return "baseline";
+  // The rollout records the roles the judge used; deriving them here is for journals written
+  // before it did.
+  if (decided.is_object() && decided.contains(client) && decided[client].is_string()) {
+    return decided[client].get<std::string>();
+  }
   auto it = inv.writes_to.find(client);
   std::string target = it == inv.writes_to.end() ? client : it->second;
   if (wave_targets.count(target)) return "canary";
   if (earlier.count(target)) return "upgraded";
   return "control";
-}
-
-std::map<std::string, std::string> ParseSections(const std::string& text) {
-  // drift-*.txt: "## <check>\n<output>\n" per check.
-  std::map<std::string, std::string> out;
-  std::string current, body;
-  std::istringstream in(text);
-  std::string line;
-  auto flush = [&] {
-    if (current.empty()) return;
-    if (!body.empty() && body.back() == '\n') body.pop_back();
-    out[current] = body;
-  };
-  while (std::getline(in, line)) {
-    if (line.rfind("## ", 0) == 0) {
-      flush();
-      current = line.substr(3);
-      body.clear();
-    } else {
-      body += line + "\n";
-    }
-  }
-  flush();
-  return out;
 }
 
 }  // namespace
@@ -285,7 +241,8 @@ std::string VerdictForExitCode(int code) {
 }
 
 Result<json> BuildRunModel(const std::string& run_dir) {
-  auto opened = journal::Journal::Open(run_dir + "/journal.db");
+  const rundir::RunLayout layout(run_dir);
+  auto opened = journal::Journal::Open(layout.JournalPath());
   if (!opened.ok()) return opened.status();
   const journal::Journal& j = *opened.value();
   const Inventory inv = ReadInventory(j);
@@ -370,28 +327,34 @@ Result<json> BuildRunModel(const std::string& run_dir) {
   json waves = json::array();
   std::set<std::string> earlier;
   std::map<int, std::set<std::string>> wave_targets;
+  std::map<int, json> wave_roles;  // what the rollout decided, when it recorded it
   for (int w = 1; w < 10000; ++w) {
-    std::string name = "wave" + std::to_string(w);
-    journal::StepState judged = j.Step(name + ".judge");
-    if (j.Step(name + ".during") == journal::StepState::kNotStarted && judged == journal::StepState::kNotStarted) break;
-    json data = j.StepData(name + ".judge");
+    using rundir::StepName;
+    using rundir::WaveStep;
+    journal::StepState judged = j.Step(StepName(w, WaveStep::kJudge));
+    if (j.Step(StepName(w, WaveStep::kDuring)) == journal::StepState::kNotStarted &&
+        judged == journal::StepState::kNotStarted)
+      break;
+    json data = j.StepData(StepName(w, WaveStep::kJudge));
     json wave = data.value("wave", json{{"wave", w}});
     for (const auto& t : wave.value("nodes", std::vector<std::string>{})) wave_targets[w].insert(t);
+    if (wave.contains("roles")) wave_roles[w] = wave["roles"];
     wave["verdict"] = judged == journal::StepState::kDone ? data.value("verdict", "ERROR") : "INCOMPLETE";
     if (!wave.contains("reason")) wave["reason"] = data.value("reason", "");
     if (!wave.contains("failures")) wave["failures"] = json::array();
     if (!wave.contains("controls")) wave["controls"] = json::array();
-    auto verdict = ReadTextFile(run_dir + "/verdict-" + name + ".json");
+    auto verdict = ReadTextFile(layout.VerdictJsonPath(w));
     wave["judge"] = verdict.ok() ? json::parse(verdict.value(), nullptr, false) : json(nullptr);
     if (wave["judge"].is_discarded()) wave["judge"] = nullptr;
-    json rb = j.StepData(name + ".rollback");
-    wave["rolled_back"] = j.Step(name + ".rollback") == journal::StepState::kDone ? json(rb.value("ok", false))
-                                                                                 : json(nullptr);
+    json rb = j.StepData(StepName(w, WaveStep::kRollback));
+    wave["rolled_back"] = j.Step(StepName(w, WaveStep::kRollback)) == journal::StepState::kDone
+                              ? json(rb.value("ok", false))
+                              : json(nullptr);
     waves.push_back(wave);
   }
   if (waves.empty()) {
     // Older journals: result.json carries the waves.
-    auto result = ReadTextFile(run_dir + "/result.json");
+    auto result = ReadTextFile(layout.ResultPath());
     if (result.ok()) {
       json r = json::parse(result.value(), nullptr, false);
       if (r.is_object() && r.contains("waves") && r["waves"].is_array()) waves = r["waves"];
@@ -418,15 +381,17 @@ Result<json> BuildRunModel(const std::string& run_dir) {
     std::set<std::string> targets = wave > 0 ? wave_targets[wave] : std::set<std::string>{};
     std::vector<NodeRecords> recs;
     for (const auto& [node, path] : data["samples"].items()) {
-      NodeRecords r = ReadSamples(node, Locate(run_dir, path.get<std::string>()));
-      r.role = RoleOf(node, kind, targets, earlier, inv);
+      NodeRecords r;
+      r.node = node;
+      r.samples = rundir::ReadSamplesFile(layout.LocateSamples(path.get<std::string>()));
+      r.role = RoleOf(node, kind, targets, earlier, inv, wave > 0 ? wave_roles[wave] : json());
       recs.push_back(std::move(r));
     }
     json queue, figures, phases;
     json series = WindowSeries(recs, &queue, &figures, &phases);
     json node_facts = json::array();
     for (const auto& r : recs) node_facts.push_back(NodeWindowFacts(r));
-    json win = {{"name", step == "baseline" ? "baseline" : step},
+    json win = {{"name", step},
                 {"kind", kind},
                 {"wave", wave},
                 {"attempt", data.value("attempt", 1)},
@@ -439,11 +404,11 @@ Result<json> BuildRunModel(const std::string& run_dir) {
                 {"figures", figures}};
     windows.push_back(win);
   };
-  add_window("baseline", "baseline", 0);
+  add_window(rundir::kBaselineStep, "baseline", 0);
   for (const auto& w : waves) {
     int n = w.value("wave", 0);
-    add_window("wave" + std::to_string(n) + ".during", "during", n);
-    add_window("wave" + std::to_string(n) + ".after", "after", n);
+    add_window(rundir::StepName(n, rundir::WaveStep::kDuring), "during", n);
+    add_window(rundir::StepName(n, rundir::WaveStep::kAfter), "after", n);
     for (const auto& t : wave_targets[n]) earlier.insert(t);
   }
 
@@ -452,8 +417,8 @@ Result<json> BuildRunModel(const std::string& run_dir) {
   for (const auto& name : order) {
     std::map<std::string, std::string> before = j.Drift(name);
     if (before.empty()) continue;
-    auto after_text = ReadTextFile(run_dir + "/drift-after-" + name + ".txt");
-    std::map<std::string, std::string> after = after_text.ok() ? ParseSections(after_text.value())
+    auto after_text = ReadTextFile(layout.DriftAfterPath(name));
+    std::map<std::string, std::string> after = after_text.ok() ? rundir::ParseDriftSnapshot(after_text.value())
                                                                 : std::map<std::string, std::string>{};
     for (const auto& [check, out] : before) {
       json d = {{"node", name}, {"check", check}, {"before", out}, {"changed", after.count(check) > 0}};

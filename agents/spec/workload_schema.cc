@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "agents/engine.h"
 #include "agents/spec/workload_spec.h"
 #include "common/schema.h"
 
@@ -19,11 +20,7 @@ auto Set(V T::*member) {
 const std::vector<FieldDef<SizeDistribution>>& SizeTable() {
   static const std::vector<FieldDef<SizeDistribution>> t = {
       {"dist", FieldKind::kString, "lognormal", "lognormal | gamma | fixed", {}, {},
-       [](const json& v, SizeDistribution& o, const FieldContext& c) {
-         if (Status s = OneOf(v, c, {"lognormal", "gamma", "fixed"}); !s.ok()) return s;
-         o.dist = v.get<std::string>();
-         return Status::Ok();
-       }},
+       Set(&SizeDistribution::dist), false, [] { return std::vector<std::string>{"lognormal", "gamma", "fixed"}; }},
       {"mean_bytes", FieldKind::kNumber, "76800", "mean message size (fixed: the size)", 64,
        1e9, Set(&SizeDistribution::mean_bytes)},
       {"sigma", FieldKind::kNumber, "1.0", "lognormal: stddev of ln(size), the tail's weight", 0,
@@ -100,12 +97,7 @@ const std::vector<FieldDef<WorkloadSpec>>& SpecTable() {
   static const std::vector<FieldDef<WorkloadSpec>> t = {
       {"v", FieldKind::kInteger, "1", "spec format version", 1, 1, Set(&WorkloadSpec::v)},
       {"engine", FieldKind::kString, "mail", "mail (native open-loop replay) | fio (closed loop)",
-       {}, {},
-       [](const json& v, WorkloadSpec& o, const FieldContext& c) {
-         if (Status s = OneOf(v, c, {"mail", "fio"}); !s.ok()) return s;
-         o.engine = v.get<std::string>();
-         return Status::Ok();
-       }},
+       {}, {}, Set(&WorkloadSpec::engine), false, EngineNames},
       {"node", FieldKind::kString, "(hostname)", "node name carried by every record", {}, {},
        Set(&WorkloadSpec::node)},
       {"workdir", FieldKind::kString, "-", "work directory (or --workdir)", {}, {},
@@ -118,11 +110,7 @@ const std::vector<FieldDef<WorkloadSpec>>& SpecTable() {
        Set(&WorkloadSpec::rate)},
       {"arrivals", FieldKind::kString, "poisson",
        "poisson (independent arrivals) | uniform (exactly 1/rate apart)", {}, {},
-       [](const json& v, WorkloadSpec& o, const FieldContext& c) {
-         if (Status s = OneOf(v, c, {"poisson", "uniform"}); !s.ok()) return s;
-         o.arrivals = v.get<std::string>();
-         return Status::Ok();
-       }},
+       Set(&WorkloadSpec::arrivals), false, [] { return std::vector<std::string>{"poisson", "uniform"}; }},
       {"duration_s", FieldKind::kNumber, "10", "length of the single phase when no `phases`",
        0.001, 7 * 86400.0, Set(&WorkloadSpec::duration_s)},
       {"phases", FieldKind::kArray, "[steady]", "phases in order (see phases[].*)", {}, {},
@@ -148,18 +136,19 @@ const std::vector<FieldDef<WorkloadSpec>>& SpecTable() {
            o.phases.push_back(p);
          }
          return Status::Ok();
-       }},
+       },
+       false, nullptr, [] { return json{{"items", TableSchema(PhaseTable())}, {"minItems", 1}}; }},
       {"concurrency", FieldKind::kInteger, "0", "closed loop: N workers back to back (0: open)", 0,
        4096, Set(&WorkloadSpec::concurrency)},
       {"workers", FieldKind::kInteger, "16", "open loop: threads serving arrivals", 1, 4096,
        Set(&WorkloadSpec::workers)},
       {"mix", FieldKind::kObject, "", "operation weights (see mix.*)", {}, {},
-       Nested(&WorkloadSpec::mix, &MixTable)},
+       Nested(&WorkloadSpec::mix, &MixTable), false, nullptr, [] { return TableSchema(MixTable()); }},
       {"users", FieldKind::kInteger, "100", "mailboxes", 1, 1e6, Set(&WorkloadSpec::users)},
       {"user_skew", FieldKind::kNumber, "1.0", "Zipf exponent of mailbox popularity", 0, 5,
        Set(&WorkloadSpec::user_skew)},
       {"size", FieldKind::kObject, "", "message sizes (see size.*)", {}, {},
-       Nested(&WorkloadSpec::size, &SizeTable)},
+       Nested(&WorkloadSpec::size, &SizeTable), false, nullptr, [] { return TableSchema(SizeTable()); }},
       {"queue_minfree_bytes", FieldKind::kInteger, "15360000",
        "refuse deliveries (452) below this free space", 0, 1e18,
        Set(&WorkloadSpec::queue_minfree_bytes)},
@@ -178,7 +167,7 @@ const std::vector<FieldDef<WorkloadSpec>>& SpecTable() {
       {"final_timeout_s", FieldKind::kNumber, "60", "wait for in-flight work after the phases",
        0, 86400, Set(&WorkloadSpec::final_timeout_s)},
       {"fio", FieldKind::kObject, "", "fio engine options (see fio.*)", {}, {},
-       Nested(&WorkloadSpec::fio, &FioTable)},
+       Nested(&WorkloadSpec::fio, &FioTable), false, nullptr, [] { return TableSchema(FioTable()); }},
   };
   return t;
 }
@@ -257,6 +246,14 @@ nlohmann::json WorkloadSpec::ToJson() const {
               {"nrfiles", fio.nrfiles},
               {"timeout_slack_s", fio.timeout_slack_s}};
   return j;
+}
+
+nlohmann::json WorkloadSpecSchema() { return TableSchema(SpecTable()); }
+
+nlohmann::json WorkloadSpecDocumentSchema() {
+  return DocumentSchema(WorkloadSpecSchema(), "fwcanary-agent workload spec",
+                        "The agent's workload spec (JSON; a scenario's `workload:`). Generated from "
+                        "the field table in agents/spec/workload_schema.cc by `fwcanary-agent --schema`.");
 }
 
 std::string DescribeWorkloadSpec() {

@@ -94,4 +94,10 @@ Status ValidateWorkloadSpec(const WorkloadSpec& spec);
 // The field reference, one line per field (for --help-spec and docs).
 std::string DescribeWorkloadSpec();
 
+// The same table as a JSON Schema, for editors and for checking spec files with a validator:
+// the object's schema (a scenario's `workload:` embeds it), and the document's, with $schema
+// and title (agents/workload-spec.schema.json is this, written out; a test keeps them equal).
+nlohmann::json WorkloadSpecSchema();
+nlohmann::json WorkloadSpecDocumentSchema();
+
 }  // namespace fwcanary

@@ -4,7 +4,7 @@
 
 #include "common/exit_status.h"
 #include "harness/cli/commands.h"
-#include "harness/journal/journal.h"
+#include "rundir/journal.h"
 #include "reports/render_run.h"
 
 namespace fwcanary::cli {

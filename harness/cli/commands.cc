@@ -27,6 +27,7 @@ const std::vector<Command>& Commands() {
        SetupCompare},
       {"calibrate", "A/A: noise per metric from repeated runs of the same firmware, and the "
                     "smallest regression they let a comparison see", SetupCalibrate},
+      {"schema", "print the scenario format as a JSON Schema (for editors and validators)", SetupSchema},
   };
   return t;
 }

@@ -34,6 +34,7 @@ std::function<int()> SetupResume(CLI::App& app);
 std::function<int()> SetupReport(CLI::App& app);
 std::function<int()> SetupHistory(CLI::App& app);
 std::function<int()> SetupExec(CLI::App& app);
+std::function<int()> SetupSchema(CLI::App& app);
 
 // SIGINT/SIGTERM ask a running rollout to stop at its next safe point (rollout::RequestStop);
 // a second signal ends the process at once (the journal is still consistent: it is written

@@ -237,73 +237,53 @@ std::optional<MetricVerdict> StallVerdict(const std::string& node,
   return v;
 }
 
-}  // namespace
-
-int ExitCodeFor(Verdict v) {
-  switch (v) {
-    case Verdict::kPass:
-      return kExitPass;
-    case Verdict::kFail:
-      return kExitRegression;
-    case Verdict::kInconclusive:
-      return kExitInconclusive;
+// Integrity first: a lost or corrupt message is a FAIL whatever the statistics say; an agent
+// that stopped early is a note.
+void CheckIntegrity(const std::vector<Run>& runs, const char* side, JudgeResult* res) {
+  for (const auto& r : runs) {
+    if (!r.lost.empty() || !r.corrupt.empty()) {
+      std::string ids;
+      for (std::size_t i = 0; i < r.lost.size() && i < 5; ++i) ids += " " + r.lost[i];
+      for (std::size_t i = 0; i < r.corrupt.size() && i < 5; ++i) ids += " " + r.corrupt[i];
+      res->integrity.push_back(std::string(side) + " " + r.node + " (" + r.id + "): " +
+                               std::to_string(r.lost.size()) + " lost, " +
+                               std::to_string(r.corrupt.size()) + " corrupt:" + ids);
+    }
+    if (!r.error.empty()) {
+      res->notes.push_back(std::string(side) + " " + r.node + " stopped early: " + r.error);
+    }
   }
-  return kExitError;
 }
 
-JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
-  JudgeResult res;
-  // Integrity first: a lost or corrupt message is a FAIL whatever the statistics say.
-  auto integrity = [&](const std::vector<Run>& runs, const char* side) {
-    for (const auto& r : runs) {
-      if (!r.lost.empty() || !r.corrupt.empty()) {
-        std::string ids;
-        for (std::size_t i = 0; i < r.lost.size() && i < 5; ++i) ids += " " + r.lost[i];
-        for (std::size_t i = 0; i < r.corrupt.size() && i < 5; ++i) ids += " " + r.corrupt[i];
-        res.integrity.push_back(std::string(side) + " " + r.node + " (" + r.id + "): " +
-                                std::to_string(r.lost.size()) + " lost, " +
-                                std::to_string(r.corrupt.size()) + " corrupt:" + ids);
-      }
-      if (!r.error.empty()) {
-        res.notes.push_back(std::string(side) + " " + r.node + " stopped early: " + r.error);
-      }
+// Short stalls: found in every window, each a finding of its own (a line in res->stalls), and
+// left out of the latency metrics where they are short and few (harness/judge/stalls.h).
+struct StallFindings {
+  std::map<const Window*, WindowStalls> by_window;
+  SkipMap skips;  // the excised ones, for PooledWindowStats
+  bool Excised(const std::vector<const Run*>& runs, const std::string& phase) const {
+    for (const Run* r : runs) {
+      const Window* w = r->FindWindow(phase);
+      if (w != nullptr && skips.count(w) > 0) return true;
     }
-  };
-  integrity(in.baseline, "baseline");
-  integrity(in.candidate, "candidate");
-  integrity(in.control, "control");
-
-  // Nodes are matched by name; if the sides share none (two files from different machines),
-  // the whole baseline is the reference for every candidate node.
-  std::set<std::string> base_nodes, cand_nodes;
-  for (const auto& r : in.baseline) base_nodes.insert(r.node);
-  for (const auto& r : in.candidate) cand_nodes.insert(r.node);
-  bool shared = false;
-  for (const auto& n : cand_nodes) shared = shared || base_nodes.count(n) > 0;
-
-  std::vector<const Run*> control, all_runs;
-  for (const auto& r : in.control) control.push_back(&r);
-  for (const auto* side : {&in.baseline, &in.candidate, &in.control}) {
-    for (const auto& r : *side) all_runs.push_back(&r);
+    return false;
   }
-  // Short stalls: found in every window, each a finding of its own, and left out of the
-  // latency metrics where they are short and few (harness/judge/stalls.h). `raw` measures with
-  // them in, for the "with it" effect of the nodes that had them.
-  std::map<const Window*, WindowStalls> stalls;
-  SkipMap skips;
-  int stall_lines = 0, stall_more = 0;
-  auto find_stalls = [&](const std::vector<Run>& runs, const char* side) {
+};
+
+StallFindings FindAllStalls(const JudgeInput& in, JudgeResult* res) {
+  StallFindings f;
+  int lines = 0, more = 0;
+  auto find = [&](const std::vector<Run>& runs, const char* side) {
     for (const auto& r : runs) {
       for (const auto& w : r.windows) {
         WindowStalls found = FindStalls(w);
         if (found.spans.empty()) continue;
         for (const auto& span : found.spans) {
-          if (stall_lines == kMaxStallLines) {
-            ++stall_more;
+          if (lines == kMaxStallLines) {
+            ++more;
             continue;
           }
-          ++stall_lines;
-          res.stalls.push_back(
+          ++lines;
+          res->stalls.push_back(
               std::string(side) + " " + r.node + ": " + DescribeStall(span) + " in the " +
               w.phase + " window; " +
               (found.excised ? "latency judged without it"
@@ -311,178 +291,174 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
                                    " stalls in this window, or one longer than " +
                                    Fixed(kMaxStallS, 0) + " s): latency judged with them"));
         }
-        if (found.excised) skips[&w] = found.skip;
-        stalls[&w] = std::move(found);
+        if (found.excised) f.skips[&w] = found.skip;
+        f.by_window[&w] = std::move(found);
       }
     }
   };
-  find_stalls(in.baseline, "baseline");
-  find_stalls(in.candidate, "candidate");
-  find_stalls(in.control, "control");
-  if (stall_more > 0) res.stalls.push_back("... and " + std::to_string(stall_more) + " more stalls");
-  PooledWindowStats stats(all_runs, &skips);
-  PooledWindowStats raw(all_runs);
-  auto has_excised = [&](const std::vector<const Run*>& runs, const std::string& phase) {
-    for (const Run* r : runs) {
-      const Window* w = r->FindWindow(phase);
-      if (w != nullptr && skips.count(w) > 0) return true;
-    }
-    return false;
-  };
+  find(in.baseline, "baseline");
+  find(in.candidate, "candidate");
+  find(in.control, "control");
+  if (more > 0) res->stalls.push_back("... and " + std::to_string(more) + " more stalls");
+  return f;
+}
 
-  for (const auto& node : cand_nodes) {
-    std::vector<const Run*> base, cand;
-    for (const auto& r : in.baseline) {
-      if (!shared || r.node == node) base.push_back(&r);
+// What the control nodes measured for one metric, phase and class: each control's difference
+// between its two windows (with its within-window variance), and its candidate-time windows.
+struct ControlMeasure {
+  ControlDiffs diffs;
+  std::vector<WindowStat> candidate_time;
+};
+
+ControlMeasure MeasureControls(const MetricDef& m, const std::string& phase, const std::string& cls,
+                               const std::vector<const Run*>& control, const std::vector<Run>& baseline,
+                               PooledWindowStats& stats) {
+  ControlMeasure out;
+  for (const Run* kr : control) {
+    const Window* kw = kr->FindWindow(phase);
+    if (kw == nullptr) continue;
+    auto ks = stats.Measure(m, *kw, cls);
+    if (!ks) continue;
+    out.candidate_time.push_back(*ks);
+    for (const auto& br : baseline) {
+      if (br.node != kr->node) continue;
+      const Window* bw = br.FindWindow(phase);
+      auto bs = bw ? stats.Measure(m, *bw, cls) : std::nullopt;
+      if (!bs) continue;
+      out.diffs.nodes.push_back(kr->node);
+      out.diffs.d.push_back(ks->value - bs->value);
+      double pdf = 0;
+      out.diffs.within.push_back(std::max(PairedWithinVar(*bs, *ks, &pdf), 0.0));
+      break;
     }
-    for (const auto& r : in.candidate) {
-      if (r.node == node) cand.push_back(&r);
-    }
-    std::vector<std::string> phases;
-    for (const Run* r : cand) {
-      for (const auto& w : r->windows) {
-        if (std::find(phases.begin(), phases.end(), w.phase) == phases.end()) {
-          phases.push_back(w.phase);
-        }
-      }
-    }
-    auto control_diffs = [&](const MetricDef& m, const std::string& phase,
-                             const std::string& cls) {
-      ControlDiffs diffs;
-      std::vector<WindowStat> k;
-      for (const Run* kr : control) {
-        const Window* kw = kr->FindWindow(phase);
-        if (kw == nullptr) continue;
-        auto ks = stats.Measure(m, *kw, cls);
-        if (!ks) continue;
-        k.push_back(*ks);
-        for (const auto& br : in.baseline) {
-          if (br.node != kr->node) continue;
-          const Window* bw = br.FindWindow(phase);
-          auto bs = bw ? stats.Measure(m, *bw, cls) : std::nullopt;
-          if (!bs) continue;
-          diffs.nodes.push_back(kr->node);
-          diffs.d.push_back(ks->value - bs->value);
-          double pdf = 0;
-          diffs.within.push_back(std::max(PairedWithinVar(*bs, *ks, &pdf), 0.0));
-          break;
-        }
-      }
-      return std::make_pair(diffs, k);
-    };
-    // The run-to-run part of a difference, pooled per metric over phases and classes (a
-    // 3-node lab has only two controls, and one degree of freedom per group says little), as
-    // variance components with honest degrees of freedom (PoolRunVariance), and combined with
-    // what an earlier judgment's controls measured on the same rack, when given.
-    std::map<std::string, std::pair<double, double>> pooled;
-    for (const auto& m : Metrics()) {
-      if (m.events) continue;
-      std::vector<ControlDiffs> groups;
-      for (const auto& phase : phases) {
-        for (const char* cls : m.per_class ? std::vector<const char*>{"deliver", "retrieve", "scan"}
-                                           : std::vector<const char*>{""}) {
-          groups.push_back(control_diffs(m, phase, cls).first);
-        }
-      }
-      RunVariance here = PoolRunVariance(groups);
-      if (here.var >= 0) res.control_run_var[m.name] = {here.var, here.df};
-      auto earlier = cfg.control_run_var.find(m.name);
-      if (earlier != cfg.control_run_var.end() && earlier->second.second >= 1) {
-        RunVariance before;
-        before.var = earlier->second.first;
-        before.df = earlier->second.second;
-        here = CombineRunVariance(here, before);
-      }
-      if (here.var >= 0) pooled[m.name] = {here.var, here.df};
-    }
-    for (const auto& phase : phases) {
-      for (const auto& m : Metrics()) {
-        if (m.events) continue;
-        std::vector<std::string> classes;
-        if (m.per_class) {
-          classes.assign(std::begin(kClasses), std::end(kClasses));
-        } else {
-          classes.push_back("");
-        }
-        for (const auto& cls : classes) {
-          std::vector<WindowStat> b = Measure(m, base, phase, cls, &stats);
-          std::vector<WindowStat> c = Measure(m, cand, phase, cls, &stats);
-          if (b.empty()) continue;  // nothing to compare against (e.g. no scans in the mix)
-          MetricVerdict v;
-          v.node = node;
-          v.phase = phase;
-          v.cls = cls;
-          v.metric = m.name;
-          bool critical_metric =
-              cfg.critical.empty()
-                  ? m.critical
-                  : std::find(cfg.critical.begin(), cfg.critical.end(), m.name) != cfg.critical.end();
-          v.critical = critical_metric && (cls.empty() || IsCriticalClass(cls));
-          if (c.empty()) {
-            v.verdict = v.critical ? Verdict::kFail : Verdict::kInconclusive;
-            v.sentence = (cls.empty() ? "" : cls + " ") + m.name + ": no data during " + phase +
-                         " on " + node + " in the candidate, though the baseline has it";
-            res.metrics.push_back(std::move(v));
-            continue;
-          }
-          CompareOptions o;
-          auto tol = cfg.tolerances.find(m.name);
-          o.tolerance = ToleranceOnScale(m, tol != cfg.tolerances.end() ? tol->second : m.tolerance);
-          o.confidence = cfg.confidence;
-          o.alpha = cfg.alpha;
-          auto noise = cfg.run_noise.find(m.name);
-          o.prior_run_noise = noise != cfg.run_noise.end() ? noise->second : m.prior_run_noise;
-          // Control nodes that ran both windows measure the run-to-run noise of a difference
-          // and the shift every node saw; without their baselines they are a level reference.
-          auto [diffs, k] = control_diffs(m, phase, cls);
-          // With one control, its difference removes the common shift, and an earlier
-          // judgment's controls measured how much one node's difference strays beyond it.
-          if (pooled.count(m.name) > 0 &&
-              (diffs.d.size() >= 2 ||
-               (diffs.d.size() == 1 && cfg.control_run_var.count(m.name) > 0))) {
-            diffs.pooled_run_var = pooled[m.name].first;
-            diffs.pooled_run_df = pooled[m.name].second;
-          }
-          if ((diffs.d.size() >= 2 || diffs.pooled_run_var >= 0) && b.size() == 1 &&
-              c.size() == 1) {
-            CompareOptions measured = o;
-            RunVarianceFromControls(diffs, &measured.run_var, &measured.run_var_df);
-            v.vs_baseline = Compare(m, b, c, measured);
-            v.vs_control = CompareDiD(m, b.front(), c.front(), diffs, o);
-            v.vs_control_is_did = true;
-          } else {
-            v.vs_baseline = Compare(m, b, c, o);
-            if (!k.empty()) {
-              CompareOptions ok = o;
-              ok.prediction = true;
-              v.vs_control = Compare(m, k, c, ok);
-            }
-          }
-          if (m.quantile >= 0 && (has_excised(base, phase) || has_excised(cand, phase))) {
-            std::vector<WindowStat> rb = Measure(m, base, phase, cls, &raw);
-            std::vector<WindowStat> rc = Measure(m, cand, phase, cls, &raw);
-            if (!rb.empty() && !rc.empty()) {
-              v.with_stalls = MeanValue(rc) - MeanValue(rb);
-            }
-          }
-          v.window = DrivingWindow(m, c, MeanValue(b));
-          res.metrics.push_back(std::move(v));
-        }
-      }
-    }
-    // Does the canary stall more often than every other window? Its own baseline, the other
-    // nodes' baselines and the controls are the reference.
-    std::vector<const Run*> reference;
-    for (const auto& r : in.baseline) reference.push_back(&r);
-    for (const auto& r : in.control) reference.push_back(&r);
-    if (auto sv = StallVerdict(node, cand, reference, stalls, cfg)) res.metrics.push_back(*sv);
   }
+  return out;
+}
 
-  // Combine the comparisons, then control the false-discovery rate across every judgment.
+std::vector<std::string> ClassesOf(const MetricDef& m) {
+  if (!m.per_class) return {""};
+  return std::vector<std::string>(std::begin(kClasses), std::end(kClasses));
+}
+
+// The run-to-run part of a difference, pooled per metric over phases and classes (a 3-node lab
+// has only two controls, and one degree of freedom per group says little), as variance
+// components with honest degrees of freedom (PoolRunVariance), and combined with what an
+// earlier judgment's controls measured on the same rack, when given. Writes this judgment's own
+// measurement to `measured`; returns the pooled one the comparisons use.
+std::map<std::string, std::pair<double, double>> PoolControlVariance(
+    const std::vector<std::string>& phases, const std::vector<const Run*>& control,
+    const std::vector<Run>& baseline, PooledWindowStats& stats, const JudgeConfig& cfg,
+    std::map<std::string, std::pair<double, double>>* measured) {
+  std::map<std::string, std::pair<double, double>> pooled;
+  for (const auto& m : Metrics()) {
+    if (m.events) continue;
+    std::vector<ControlDiffs> groups;
+    for (const auto& phase : phases) {
+      for (const char* cls : m.per_class ? std::vector<const char*>{"deliver", "retrieve", "scan"}
+                                         : std::vector<const char*>{""}) {
+        groups.push_back(MeasureControls(m, phase, cls, control, baseline, stats).diffs);
+      }
+    }
+    RunVariance here = PoolRunVariance(groups);
+    if (here.var >= 0) (*measured)[m.name] = {here.var, here.df};
+    auto earlier = cfg.control_run_var.find(m.name);
+    if (earlier != cfg.control_run_var.end() && earlier->second.second >= 1) {
+      RunVariance before;
+      before.var = earlier->second.first;
+      before.df = earlier->second.second;
+      here = CombineRunVariance(here, before);
+    }
+    if (here.var >= 0) pooled[m.name] = {here.var, here.df};
+  }
+  return pooled;
+}
+
+// Everything one metric's comparisons need about the node being judged.
+struct NodeContext {
+  const std::string& node;
+  const std::vector<const Run*>& base;
+  const std::vector<const Run*>& cand;
+  const std::vector<const Run*>& control;
+  const std::vector<Run>& baseline;  // every baseline run (the controls' own are in it)
+  PooledWindowStats& stats;  // stalls excised (it caches: not const)
+  PooledWindowStats& raw;    // stalls in, for the "with them" effect
+  const StallFindings& stalls;
+  const std::map<std::string, std::pair<double, double>>& pooled;
+};
+
+// One metric, class and phase of one node: its comparison vs its own baseline and vs the
+// controls (a difference in differences when they ran both windows). nullopt: the baseline has
+// no data there (e.g. no scans in the mix). The verdict is combined later (CombineComparisons).
+std::optional<MetricVerdict> CompareMetric(const MetricDef& m, const std::string& phase,
+                                           const std::string& cls, const NodeContext& n,
+                                           const JudgeConfig& cfg) {
+  std::vector<WindowStat> b = Measure(m, n.base, phase, cls, &n.stats);
+  std::vector<WindowStat> c = Measure(m, n.cand, phase, cls, &n.stats);
+  if (b.empty()) return std::nullopt;
+  MetricVerdict v;
+  v.node = n.node;
+  v.phase = phase;
+  v.cls = cls;
+  v.metric = m.name;
+  bool critical_metric =
+      cfg.critical.empty()
+          ? m.critical
+          : std::find(cfg.critical.begin(), cfg.critical.end(), m.name) != cfg.critical.end();
+  v.critical = critical_metric && (cls.empty() || IsCriticalClass(cls));
+  if (c.empty()) {
+    v.verdict = v.critical ? Verdict::kFail : Verdict::kInconclusive;
+    v.sentence = (cls.empty() ? "" : cls + " ") + m.name + ": no data during " + phase + " on " +
+                 n.node + " in the candidate, though the baseline has it";
+    return v;
+  }
+  CompareOptions o;
+  auto tol = cfg.tolerances.find(m.name);
+  o.tolerance = ToleranceOnScale(m, tol != cfg.tolerances.end() ? tol->second : m.tolerance);
+  o.confidence = cfg.confidence;
+  o.alpha = cfg.alpha;
+  auto noise = cfg.run_noise.find(m.name);
+  o.prior_run_noise = noise != cfg.run_noise.end() ? noise->second : m.prior_run_noise;
+  // Control nodes that ran both windows measure the run-to-run noise of a difference and the
+  // shift every node saw; without their baselines they are a level reference.
+  auto [diffs, k] = MeasureControls(m, phase, cls, n.control, n.baseline, n.stats);
+  // With one control, its difference removes the common shift, and an earlier judgment's
+  // controls measured how much one node's difference strays beyond it.
+  if (n.pooled.count(m.name) > 0 &&
+      (diffs.d.size() >= 2 || (diffs.d.size() == 1 && cfg.control_run_var.count(m.name) > 0))) {
+    diffs.pooled_run_var = n.pooled.at(m.name).first;
+    diffs.pooled_run_df = n.pooled.at(m.name).second;
+  }
+  if ((diffs.d.size() >= 2 || diffs.pooled_run_var >= 0) && b.size() == 1 && c.size() == 1) {
+    CompareOptions measured = o;
+    RunVarianceFromControls(diffs, &measured.run_var, &measured.run_var_df);
+    v.vs_baseline = Compare(m, b, c, measured);
+    v.vs_control = CompareDiD(m, b.front(), c.front(), diffs, o);
+    v.vs_control_is_did = true;
+  } else {
+    v.vs_baseline = Compare(m, b, c, o);
+    if (!k.empty()) {
+      CompareOptions ok = o;
+      ok.prediction = true;
+      v.vs_control = Compare(m, k, c, ok);
+    }
+  }
+  if (m.quantile >= 0 && (n.stalls.Excised(n.base, phase) || n.stalls.Excised(n.cand, phase))) {
+    std::vector<WindowStat> rb = Measure(m, n.base, phase, cls, &n.raw);
+    std::vector<WindowStat> rc = Measure(m, n.cand, phase, cls, &n.raw);
+    if (!rb.empty() && !rc.empty()) v.with_stalls = MeanValue(rc) - MeanValue(rb);
+  }
+  v.window = DrivingWindow(m, c, MeanValue(b));
+  return v;
+}
+
+// Combines each metric's comparisons into its verdict, then controls the false-discovery rate
+// across every judgment (Benjamini-Hochberg): a FAIL whose adjusted p is above alpha becomes
+// INCONCLUSIVE. Writes every sentence.
+void CombineComparisons(const JudgeConfig& cfg, JudgeResult* res) {
   std::vector<double> p;
   std::vector<std::size_t> idx;
-  for (std::size_t i = 0; i < res.metrics.size(); ++i) {
-    auto& v = res.metrics[i];
+  for (std::size_t i = 0; i < res->metrics.size(); ++i) {
+    auto& v = res->metrics[i];
     if (!v.vs_baseline.available || FindMetric(v.metric)->events) continue;
     // FAIL needs every comparison to blame the candidate. PASS needs the best-controlled
     // comparison to clear it: the difference in differences when control nodes ran both
@@ -503,20 +479,24 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
   }
   std::vector<double> adj = BenjaminiHochberg(p);
   for (std::size_t j = 0; j < idx.size(); ++j) {
-    auto& v = res.metrics[idx[j]];
+    auto& v = res->metrics[idx[j]];
     v.p_adjusted = adj[j];
     if (v.verdict == Verdict::kFail && v.p_adjusted > cfg.alpha) v.verdict = Verdict::kInconclusive;
     v.sentence = Sentence(*FindMetric(v.metric), v, cfg.baseline_name);
   }
   bool assumed = false;
-  for (const auto& v : res.metrics) assumed = assumed || v.vs_baseline.noise_assumed;
+  for (const auto& v : res->metrics) assumed = assumed || v.vs_baseline.noise_assumed;
   if (assumed) {
-    res.notes.push_back(
+    res->notes.push_back(
         "one run per side for some metrics: run-to-run noise could not be measured and was "
         "assumed (metric table or calibration); give more runs, control nodes, or run "
         "`fwcanary calibrate`");
   }
+}
 
+// The overall verdict and the reason a person reads first (harness/judge/judge.h).
+void OverallVerdict(const JudgeConfig& cfg, JudgeResult* out) {
+  JudgeResult& r = *out;
   // Overall. The score counts only decided metrics (like Kayenta's pass / (pass + fail)):
   // an INCONCLUSIVE metric asks for more data, it is not evidence of a regression.
   double w_decided = 0, w_pass = 0;
@@ -535,7 +515,7 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
     const double sign = m.direction == Direction::kHigherIsWorse ? 1.0 : -1.0;
     return t > 0 ? sign * c.effect / t : sign * c.effect;
   };
-  for (const auto& v : res.metrics) {
+  for (const auto& v : r.metrics) {
     double w = v.critical ? 2 : 1;
     if (v.verdict != Verdict::kInconclusive) w_decided += w;
     if (v.verdict == Verdict::kPass) w_pass += w;
@@ -550,38 +530,113 @@ JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
       }
     }
   }
-  res.score = w_decided > 0 ? 100 * w_pass / w_decided : 0;
-  if (!res.integrity.empty()) {
-    res.overall = Verdict::kFail;
-    res.reason = "integrity: " + res.integrity.front();
-  } else if (res.metrics.empty()) {
-    res.overall = Verdict::kInconclusive;
-    res.reason = "nothing to judge: baseline and candidate share no phase with data";
+  r.score = w_decided > 0 ? 100 * w_pass / w_decided : 0;
+  if (!r.integrity.empty()) {
+    r.overall = Verdict::kFail;
+    r.reason = "integrity: " + r.integrity.front();
+  } else if (r.metrics.empty()) {
+    r.overall = Verdict::kInconclusive;
+    r.reason = "nothing to judge: baseline and candidate share no phase with data";
   } else if (worst_critical != nullptr) {
-    res.overall = Verdict::kFail;
-    res.reason = worst_critical->sentence;
-  } else if (w_decided > 0 && res.score < cfg.fail_below_score) {
-    res.overall = Verdict::kFail;
-    res.reason = "score " + Fixed(res.score, 0) + " below " + Fixed(cfg.fail_below_score, 0) +
+    r.overall = Verdict::kFail;
+    r.reason = worst_critical->sentence;
+  } else if (w_decided > 0 && r.score < cfg.fail_below_score) {
+    r.overall = Verdict::kFail;
+    r.reason = "score " + Fixed(r.score, 0) + " below " + Fixed(cfg.fail_below_score, 0) +
                  ": many non-critical metrics regressed";
   } else if (first_inconclusive != nullptr) {
-    res.overall = Verdict::kInconclusive;
-    res.reason = "the data cannot tell: " + first_inconclusive->sentence + "; " +
+    r.overall = Verdict::kInconclusive;
+    r.reason = "the data cannot tell: " + first_inconclusive->sentence + "; " +
                  ExtendAdvice(*FindMetric(first_inconclusive->metric), *first_inconclusive, cfg);
     if (other_inconclusive > 0) {
-      res.reason += " (" + std::to_string(other_inconclusive) + " other critical metric" +
+      r.reason += " (" + std::to_string(other_inconclusive) + " other critical metric" +
                     (other_inconclusive > 1 ? "s" : "") + " cannot tell either)";
     }
-  } else if (res.score < cfg.pass_score) {
-    res.overall = Verdict::kInconclusive;
-    res.reason = "score " + Fixed(res.score, 0) + " below " + Fixed(cfg.pass_score, 0) +
+  } else if (r.score < cfg.pass_score) {
+    r.overall = Verdict::kInconclusive;
+    r.reason = "score " + Fixed(r.score, 0) + " below " + Fixed(cfg.pass_score, 0) +
                  ": some non-critical metrics regressed";
   } else {
-    res.overall = Verdict::kPass;
-    res.reason = "every critical metric is within tolerance with " +
-                 Fixed(cfg.confidence * 100, 0) + "% confidence (score " + Fixed(res.score, 0) +
+    r.overall = Verdict::kPass;
+    r.reason = "every critical metric is within tolerance with " +
+                 Fixed(cfg.confidence * 100, 0) + "% confidence (score " + Fixed(r.score, 0) +
                  ")";
   }
+}
+
+}  // namespace
+
+int ExitCodeFor(Verdict v) {
+  switch (v) {
+    case Verdict::kPass:
+      return kExitPass;
+    case Verdict::kFail:
+      return kExitRegression;
+    case Verdict::kInconclusive:
+      return kExitInconclusive;
+  }
+  return kExitError;
+}
+
+JudgeResult Judge(const JudgeInput& in, const JudgeConfig& cfg) {
+  JudgeResult res;
+  CheckIntegrity(in.baseline, "baseline", &res);
+  CheckIntegrity(in.candidate, "candidate", &res);
+  CheckIntegrity(in.control, "control", &res);
+
+  // Nodes are matched by name; if the sides share none (two files from different machines),
+  // the whole baseline is the reference for every candidate node.
+  std::set<std::string> base_nodes, cand_nodes;
+  for (const auto& r : in.baseline) base_nodes.insert(r.node);
+  for (const auto& r : in.candidate) cand_nodes.insert(r.node);
+  bool shared = false;
+  for (const auto& n : cand_nodes) shared = shared || base_nodes.count(n) > 0;
+
+  std::vector<const Run*> control, all_runs;
+  for (const auto& r : in.control) control.push_back(&r);
+  for (const auto* side : {&in.baseline, &in.candidate, &in.control}) {
+    for (const auto& r : *side) all_runs.push_back(&r);
+  }
+  const StallFindings stalls = FindAllStalls(in, &res);
+  PooledWindowStats stats(all_runs, &stalls.skips);
+  PooledWindowStats raw(all_runs);
+
+  for (const auto& node : cand_nodes) {
+    std::vector<const Run*> base, cand;
+    for (const auto& r : in.baseline) {
+      if (!shared || r.node == node) base.push_back(&r);
+    }
+    for (const auto& r : in.candidate) {
+      if (r.node == node) cand.push_back(&r);
+    }
+    std::vector<std::string> phases;
+    for (const Run* r : cand) {
+      for (const auto& w : r->windows) {
+        if (std::find(phases.begin(), phases.end(), w.phase) == phases.end()) {
+          phases.push_back(w.phase);
+        }
+      }
+    }
+    const auto pooled = PoolControlVariance(phases, control, in.baseline, stats, cfg, &res.control_run_var);
+    const NodeContext ctx{node, base, cand, control, in.baseline, stats, raw, stalls, pooled};
+    for (const auto& phase : phases) {
+      for (const auto& m : Metrics()) {
+        if (m.events) continue;
+        for (const auto& cls : ClassesOf(m)) {
+          if (auto v = CompareMetric(m, phase, cls, ctx, cfg)) res.metrics.push_back(std::move(*v));
+        }
+      }
+    }
+    // Does the canary stall more often than every other window? Its own baseline, the other
+    // nodes' baselines and the controls are the reference.
+    std::vector<const Run*> reference;
+    for (const auto& r : in.baseline) reference.push_back(&r);
+    for (const auto& r : in.control) reference.push_back(&r);
+    if (auto sv = StallVerdict(node, cand, reference, stalls.by_window, cfg)) res.metrics.push_back(*sv);
+  }
+
+  CombineComparisons(cfg, &res);
+  OverallVerdict(cfg, &res);
   return res;
 }
 

@@ -4,9 +4,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "agents/fio/fio_json.h"
+#include "agents/records/judged_intervals.h"
 
 namespace fwcanary::judge {
 
@@ -27,37 +29,13 @@ Window& WindowFor(Run& run, const std::string& phase) {
   return run.windows.back();
 }
 
-void DropWarmup(Run& run, const LoadOptions& opts) {
-  if (run.windows.empty() || run.windows.front().drain) return;
-  auto& iv = run.windows.front().intervals;
-  if (iv.empty()) return;
-  double start = iv.front().t - iv.front().dt;
-  double len = iv.back().t - start;
-  double cut = std::min(opts.warmup_s, opts.warmup_fraction * len);
-  // An interval belongs to the warm-up when most of it lies inside the cut. Deciding by its end
-  // (t <= cut) let a millisecond of timer jitter keep the interval ending at 5.0003 s in one run
-  // and drop the one ending at 4.9999 s in the other: the windows then differed by an interval,
-  // their blocks no longer paired, and the workload's own noise came back into the comparison.
-  iv.erase(std::remove_if(iv.begin(), iv.end(),
-                          [&](const IntervalRecord& r) { return r.t - r.dt / 2 - start < cut; }),
-           iv.end());
-}
-
-// The agent's last interval of a phase may be a sliver; it carries almost no information and
-// its rate is noisy, so intervals shorter than a quarter second are dropped.
-void DropSlivers(Run& run) {
-  for (auto& w : run.windows) {
-    w.intervals.erase(std::remove_if(w.intervals.begin(), w.intervals.end(),
-                                     [](const IntervalRecord& r) { return r.dt < 0.25; }),
-                      w.intervals.end());
-  }
-}
-
 }  // namespace
 
 Result<std::vector<Run>> ParseAgentRecords(const std::string& text, const std::string& source,
                                            const LoadOptions& opts) {
   std::map<std::string, Run> by_node;
+  std::map<std::string, std::vector<IntervalRecord>> intervals;  // by node, in record order
+  std::map<std::string, std::set<std::string>> drains;          // by node
   std::vector<std::string> order;
   std::istringstream in(text);
   std::string line;
@@ -82,7 +60,8 @@ Result<std::vector<Run>> ParseAgentRecords(const std::string& text, const std::s
                                      rec.status().message());
     }
     if (auto* iv = std::get_if<IntervalRecord>(&rec.value())) {
-      WindowFor(run_for(iv->node), iv->phase).intervals.push_back(*iv);
+      WindowFor(run_for(iv->node), iv->phase);  // windows in the order their phases appear
+      intervals[iv->node].push_back(std::move(*iv));
     } else if (auto* s = std::get_if<SummaryRecord>(&rec.value())) {
       Run& run = run_for(s->node);
       run.has_summary = true;
@@ -93,14 +72,20 @@ Result<std::vector<Run>> ParseAgentRecords(const std::string& text, const std::s
         Window& w = WindowFor(run, p.name);
         w.drain = p.drain;
         w.drain_time_s = p.drain_time_s;
+        if (p.drain) drains[s->node].insert(p.name);
       }
     }
   }
   std::vector<Run> out;
   for (const auto& node : order) {
     Run run = std::move(by_node[node]);
-    DropSlivers(run);
-    DropWarmup(run, opts);
+    // Slivers and the warm-up are left out by the rule the reports share (judged_intervals.h).
+    std::vector<IntervalRecord>& all = intervals[node];
+    const std::vector<bool> judged =
+        JudgedIntervals(all, drains[node], WarmupRule{opts.warmup_s, opts.warmup_fraction});
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (judged[i]) WindowFor(run, all[i].phase).intervals.push_back(std::move(all[i]));
+    }
     out.push_back(std::move(run));
   }
   if (out.empty()) return Status::InvalidArgument(source + ": no agent records");

@@ -9,12 +9,9 @@
 #include "common/untrusted_text.h"
 #include "harness/rollout/node_session.h"
 #include "harness/scenario/command_template.h"
+#include "rundir/run_layout.h"
 
 namespace fwcanary::rollout {
-
-std::string SamplesPath(const std::string& run_dir, const std::string& window, const std::string& node) {
-  return run_dir + "/samples/" + window + "-" + node + ".jsonl";
-}
 
 namespace {
 
@@ -74,7 +71,7 @@ WindowResult RunAgentWindow(const scenario::Scenario& sc,
   const double silence = std::max(sc.ssh.silence_s, 3 * spec.interval_s);
   std::vector<std::thread> threads;
   for (const auto* node : clients) {
-    std::string path = SamplesPath(run_dir, window, node->name);
+    std::string path = rundir::RunLayout(run_dir).SamplesPath(window, node->name);
     {
       std::lock_guard lock(mu);
       result.samples[node->name] = path;

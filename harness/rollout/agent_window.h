@@ -25,9 +25,6 @@ struct WindowResult {
   std::vector<std::string> errors;             // per node: what went wrong (empty: all fine)
 };
 
-// Where a client's records of a window go: <run_dir>/samples/<window>-<node>.jsonl.
-std::string SamplesPath(const std::string& run_dir, const std::string& window, const std::string& node);
-
 // Runs `spec` on `clients`; calls `during` (if set) on the calling thread `during_delay_s`
 // after the agents started, while they run. `log` receives progress lines. When `keep_going`
 // (if set) turns false, the agents' sessions are closed at their next record (the agent stops

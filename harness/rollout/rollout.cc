@@ -16,10 +16,12 @@
 #include "common/exit_status.h"
 #include "common/file_text.h"
 #include "common/untrusted_text.h"
-#include "harness/journal/journal.h"
-#include "harness/judge/calibration.h"
+#include "rundir/drift_snapshot.h"
+#include "rundir/journal.h"
+#include "rundir/run_layout.h"
 #include "harness/judge/judge.h"
 #include "harness/judge/verdict_render.h"
+#include "harness/judge/wave_judgment.h"
 #include "harness/rollout/activation.h"
 #include "harness/rollout/agent_window.h"
 #include "harness/rollout/command_arrival.h"
@@ -56,7 +58,7 @@ std::string NewRunDir(const Scenario& sc) {
   std::string base = (ec ? sc.reports.dir : root) + "/" + ts + "-" + sc.name;
   std::string dir = base;
   for (int i = 2; fs::exists(dir); ++i) dir = base + "-" + std::to_string(i);
-  fs::create_directories(dir + "/samples");
+  fs::create_directories(rundir::RunLayout(dir).SamplesDir());
   return dir;
 }
 
@@ -92,8 +94,8 @@ using Outcome = std::optional<int>;
 class Controller {
  public:
   Controller(const Scenario& sc, RunOptions o, std::string dir, Journal& journal, bool resumed)
-      : sc_(sc), o_(std::move(o)), dir_(std::move(dir)), j_(journal), resumed_(resumed),
-        progress_(dir_ + "/run.log", o_.tty), plan_(MakePlan(sc)) {}
+      : sc_(sc), o_(std::move(o)), dir_(std::move(dir)), layout_(dir_), j_(journal), resumed_(resumed),
+        progress_(layout_.LogPath(), o_.tty), plan_(MakePlan(sc)) {}
 
   int Run();
 
@@ -109,6 +111,18 @@ class Controller {
   // Records the state in the journal (and the mirror). Not OK when the journal refused it: a
   // caller about to act on the node (a flash) must then not act.
   Status SetNode(const std::string& name, NodeState state, const std::string& detail = "");
+  // The same, for a state nothing is about to act on: a failure to record it is remembered by
+  // Record and stops the run at its next check.
+  void MarkNode(const std::string& name, NodeState state, const std::string& detail = "") {
+    Status s = SetNode(name, state, detail);
+    static_cast<void>(s);
+  }
+  // Every journal write goes through here. One that fails is logged and remembered, and the run
+  // stops at its next check (JournalBroken): a controller that cannot record what it does must
+  // not go on doing things (a resume would not know them).
+  void Record(const Status& s);
+  // When a journal write failed: the wave under way rolled back, the run finished as an error.
+  Outcome JournalBroken(const Wave* wave);
   int Finish(int code, const std::string& why);
   // An exception escaped a stage: journaled, the wave under way rolled back and verified.
   int Crashed(const std::string& what);
@@ -140,6 +154,7 @@ class Controller {
   const Scenario& sc_;
   const RunOptions o_;
   const std::string dir_;
+  const rundir::RunLayout layout_;
   Journal& j_;
   const bool resumed_;
   Progress progress_;
@@ -147,15 +162,13 @@ class Controller {
   std::string owner_;
   std::mutex mu_;
   std::map<std::string, JournalNode> nodes_;  // mirror of the journal's node table
+  std::string journal_error_;                 // the first journal write that failed (mu_)
   std::map<std::string, std::string> baseline_;  // node -> samples file
   std::set<std::string> upgraded_;
-  // Run-to-run noise measured on the controls of earlier waves: a last wave has no controls
-  // left, and this is better than the metric table's assumption.
-  std::map<std::string, double> measured_noise_;
-  // What the controls of the last judged wave said about one node's difference beyond the
-  // shift every node saw (var, df per metric), and the window that wave's after-load wrote per
-  // client: the last wave, with no node left on the old firmware, is judged against them.
-  std::map<std::string, std::pair<double, double>> control_run_var_;
+  // The noise the controls of earlier waves measured (harness/judge/wave_judgment.h), and the
+  // window the last passed wave's after-load wrote per client: the last wave, with no node
+  // left on the old firmware, is judged against them.
+  judge::CarriedNoise carried_;
   std::map<std::string, std::string> previous_after_;
   std::string previous_window_;
   nlohmann::json waves_ = nlohmann::json::array();
@@ -173,9 +186,30 @@ Status Controller::SetNode(const std::string& name, NodeState state, const std::
     n = nodes_[name];
   }
   Status s = j_.SetNode(name, n);
-  if (!s.ok()) Log("journal: " + s.message());
+  Record(s);
   progress_.SetNode(name, NodeStateName(state));
   return s;
+}
+
+void Controller::Record(const Status& s) {
+  if (s.ok()) return;
+  Log("journal: " + s.message());
+  std::lock_guard lock(mu_);
+  if (journal_error_.empty()) journal_error_ = s.message();
+}
+
+Outcome Controller::JournalBroken(const Wave* wave) {
+  std::string error;
+  {
+    std::lock_guard lock(mu_);
+    error = journal_error_;
+  }
+  if (error.empty()) return std::nullopt;
+  std::string why = "journal: " + error + "; stopped (what is not recorded could not be resumed)";
+  if (wave != nullptr) {
+    why += RollBack(*wave) ? "; the wave was rolled back" : "; the wave's rollback did not complete";
+  }
+  return Finish(kExitError, why);
 }
 
 int Controller::Finish(int code, const std::string& why_in) {
@@ -194,14 +228,24 @@ int Controller::Finish(int code, const std::string& why_in) {
       if (Status r = ReleaseLease(sc_, s, owner_); !r.ok()) Log("lease release: " + r.message());
     });
   }
+  // The outcome goes to the journal first: a run whose end is not recorded would be resumed.
+  for (Status st : {j_.SetFact("exit_code", std::to_string(code)), j_.SetFact("reason", why),
+                    j_.SetFact("status", "finished")}) {
+    if (st.ok()) continue;
+    Log("journal: " + st.message());
+    code = kExitError;
+    why += "; journal: " + st.message() + " (the run's end is not recorded)";
+    break;
+  }
   nlohmann::json result = {{"scenario", sc_.name},   {"image", sc_.firmware.image},
                            {"version", sc_.firmware.version}, {"waves", waves_},
                            {"exit_code", code},      {"reason", why},
                            {"resumed", resumed_}};
-  std::ofstream(dir_ + "/result.json") << result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  j_.SetFact("exit_code", std::to_string(code));
-  j_.SetFact("reason", why);
-  j_.SetFact("status", "finished");
+  if (Status w = WriteTextFile(layout_.ResultPath(),
+                               result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+      !w.ok()) {
+    Log("result: " + w.message());
+  }
   Log(reports::VerdictForExitCode(code) + ": " + why);
   Render();
   Log("results in " + dir_);
@@ -221,8 +265,8 @@ void Controller::Render() {
 
 int Controller::Interrupted(const std::string& where) {
   keeper_.reset();  // the leases stay (they expire after lock_ttl_s): resume takes them back
-  j_.SetFact("status", "interrupted");
-  j_.Event("stopped during " + where);
+  Record(j_.SetFact("status", "interrupted"));
+  Record(j_.Event("stopped during " + where));
   Render();
   Log("stopped during " + where + "; the journal is consistent. Continue with: fwcanary resume " + dir_);
   return kExitError;
@@ -230,12 +274,12 @@ int Controller::Interrupted(const std::string& where) {
 
 std::vector<StageEstimate> Controller::Estimates() const {
   const double window = sc_.workload.MaxDurationSeconds();
-  std::vector<StageEstimate> out = {{"preflight", 5}, {"baseline", window}};
+  std::vector<StageEstimate> out = {{rundir::kPreflightStep, 5}, {rundir::kBaselineStep, window}};
   for (const auto& w : plan_.waves) {
-    out.push_back({"wave" + std::to_string(w.number),
+    out.push_back({rundir::WaveName(w.number),
                    o_.during_s + sc_.firmware.stable_s + 10 + window + sc_.rollout.pause_s});
   }
-  out.push_back({"postflight", 2});
+  out.push_back({rundir::kPostflightStep, 2});
   return out;
 }
 
@@ -244,7 +288,8 @@ std::vector<StageEstimate> Controller::Estimates() const {
 Outcome Controller::Leases() {
   auto fact = j_.Fact("owner");
   owner_ = fact ? *fact : OwnerFor(dir_);
-  j_.SetFact("owner", owner_);
+  Record(j_.SetFact("owner", owner_));
+  if (Outcome out = JournalBroken(nullptr)) return out;
   std::mutex mu;
   std::vector<std::string> refused;
   // A node that cannot be reached may be rebooting from this run's own flash (a resume after a
@@ -283,9 +328,10 @@ Outcome Controller::Leases() {
 // Preflight: every node answers and is healthy, tells its firmware and boot, can be rolled
 // back; drift state is snapshotted; the agent runs where clients need it.
 Outcome Controller::Preflight() {
-  if (j_.Step("preflight") == StepState::kDone) return std::nullopt;
+  if (j_.Step(rundir::kPreflightStep) == StepState::kDone) return std::nullopt;
   progress_.EnterStage("preflight", std::to_string(sc_.inventory.nodes.size()) + " node(s)");
-  j_.BeginStep("preflight");
+  Record(j_.BeginStep(rundir::kPreflightStep));
+  if (Outcome out = JournalBroken(nullptr)) return out;
   Log("preflight: " + std::to_string(sc_.inventory.nodes.size()) + " node(s), " +
       std::to_string(sc_.ssh.concurrency) + " at once");
   std::mutex mu;
@@ -317,15 +363,20 @@ Outcome Controller::Preflight() {
       }
     }
     if (Status h = RunHealthChecks(sc_, s); !h.ok()) return fail(h.message());
-    std::string snapshot;
+    std::vector<std::pair<std::string, std::string>> snapshot;
     for (const auto& d : sc_.drift) {
       if (!d.AppliesTo(n)) continue;
       auto out = s.Ask(d.cmd);
       if (!out.ok()) return fail("drift check: " + out.status().message());
-      j_.SetDrift(n.name, d.name, out.value());
-      snapshot += "## " + d.name + "\n" + out.value() + "\n";
+      // Without its snapshot a check would compare with nothing after the upgrade.
+      if (Status st = j_.SetDrift(n.name, d.name, out.value()); !st.ok()) return fail("journal: " + st.message());
+      snapshot.emplace_back(d.name, out.value());
     }
-    if (!sc_.drift.empty()) std::ofstream(dir_ + "/drift-before-" + n.name + ".txt") << snapshot;
+    if (!sc_.drift.empty()) {
+      if (Status st = WriteTextFile(layout_.DriftBeforePath(n.name), rundir::FormatDriftSnapshot(snapshot));
+          !st.ok())
+        Log(st.message());
+    }
     if (n.client) {
       // Each window gets <workdir>/<window>, created by the agent (with its marker).
       auto mk = s.Run("mkdir -p " + scenario::ShellQuote(n.vars.at("workdir")), sc_.ssh.command_timeout_s);
@@ -347,7 +398,7 @@ Outcome Controller::Preflight() {
       std::lock_guard lock(mu_);
       nodes_[n.name] = jn;
     }
-    SetNode(n.name, NodeState::kReady, n.target ? "firmware " + jn.version_before : "client");
+    MarkNode(n.name, NodeState::kReady, n.target ? "firmware " + jn.version_before : "client");
   });
   if (!errors.empty()) {
     for (const auto& e : errors) Log("preflight: " + e);
@@ -356,7 +407,8 @@ Outcome Controller::Preflight() {
                                                            " more, see run.log)"
                                                      : ""));
   }
-  j_.FinishStep("preflight", nlohmann::json::object());
+  Record(j_.FinishStep(rundir::kPreflightStep, nlohmann::json::object()));
+  if (Outcome out = JournalBroken(nullptr)) return out;
   return std::nullopt;
 }
 
@@ -376,11 +428,32 @@ Outcome Controller::Window(const std::string& step, const std::string& window,
   // The files are named before the agents start, so a report of a run stopped mid-window
   // still finds what they wrote.
   std::map<std::string, std::string> files;
-  for (const auto* c : sc_.inventory.Clients()) files[c->name] = SamplesPath(dir_, name, c->name);
-  j_.BeginStep(step, {{"attempt", attempt}, {"samples", files}});
+  for (const auto* c : sc_.inventory.Clients()) files[c->name] = layout_.SamplesPath(name, c->name);
+  Record(j_.BeginStep(step, {{"attempt", attempt}, {"samples", files}}));
+  if (Outcome out = JournalBroken(wave)) return out;
   WindowResult r = RunAgentWindow(sc_, sc_.inventory.Clients(), name, spec, dir_, during,
                                   during ? 2.0 : 0.0, Logger(), [] { return !StopRequested(); });
   if (StopRequested()) return Interrupted(window);
+  // A disruptive upgrade reboots the node it flashes (docs/DESIGN.md, "Nodes and roles"): an
+  // agent running on that node itself ends with the reboot, and its window ends there; what the
+  // other clients saw is the "during" window. Not an error, but said. (An agent on a host that
+  // only writes to a rebooting array stalls and survives: losing one of those is an error.)
+  // Whether the node really rebooted is checked next, by the activation (a new boot id).
+  std::vector<std::string> ended_with_reboot;
+  if (during && wave != nullptr && sc_.firmware.reboots) {
+    std::vector<std::string> kept;
+    for (const auto& e : r.errors) {
+      bool own = false;
+      for (const auto* n : wave->nodes) own = own || (n->client && e.rfind(n->name + ": ", 0) == 0);
+      if (!own) {
+        kept.push_back(e);
+        continue;
+      }
+      Log(window + ": " + e + " (the upgrade rebooted its node under it: its window ends there)");
+      ended_with_reboot.push_back(e.substr(0, e.find(':')));
+    }
+    r.errors = kept;
+  }
   if (!r.errors.empty()) {
     // The node an agent was lost on is marked (errors start with its name), so the report
     // says which; firmware that could not be measured is not left on the wave's nodes.
@@ -388,7 +461,7 @@ Outcome Controller::Window(const std::string& step, const std::string& window,
       Log(window + ": " + e);
       for (const auto* c : sc_.inventory.Clients()) {
         if (e.rfind(c->name + ": ", 0) == 0 && NodeOf(c->name).state == NodeState::kReady) {
-          SetNode(c->name, NodeState::kFailed, window + ": " + e.substr(c->name.size() + 2));
+          MarkNode(c->name, NodeState::kFailed, window + ": " + e.substr(c->name.size() + 2));
         }
       }
     }
@@ -400,8 +473,10 @@ Outcome Controller::Window(const std::string& step, const std::string& window,
     return Finish(kExitError, why);
   }
   *samples = r.samples;
-  j_.FinishStep(step, {{"attempt", attempt}, {"samples", r.samples}});
-  return std::nullopt;
+  nlohmann::json data = {{"attempt", attempt}, {"samples", r.samples}};
+  if (!ended_with_reboot.empty()) data["ended_with_reboot"] = ended_with_reboot;
+  Record(j_.FinishStep(step, data));
+  return JournalBroken(wave);
 }
 
 // Flashes `nodes` (in parallel, up to ssh.concurrency); a node whose version already reads the
@@ -413,7 +488,7 @@ void Controller::Flash(const std::vector<const Node*>& nodes) {
     auto v = s.Ask(sc_.firmware.version_cmd);
     if (v.ok() && v.value() == sc_.firmware.version) {
       Log(n->name + ": already reports " + v.value() + "; not flashing it again");
-      SetNode(n->name, NodeState::kFlashAcked, "found on the target version");
+      MarkNode(n->name, NodeState::kFlashAcked, "found on the target version");
       return;
     }
     SendUpgrade(s, *n);
@@ -427,7 +502,7 @@ void Controller::Flash(const std::vector<const Node*>& nodes) {
 void Controller::SendUpgrade(NodeSession& s, const Node& n) {
   if (std::string why = MayNotFlash(); !why.empty()) {
     Log(n.name + ": not flashed: " + why);
-    SetNode(n.name, NodeState::kFailed, "not flashed: " + why);
+    MarkNode(n.name, NodeState::kFailed, "not flashed: " + why);
     return;
   }
   if (Status j = SetNode(n.name, NodeState::kFlashSent, sc_.firmware.image); !j.ok()) {
@@ -442,16 +517,16 @@ void Controller::SendUpgrade(NodeSession& s, const Node& n) {
     if (s.OutcomeUnknown()) {
       Log(n.name + ": upgrade command: " + r.status().message() +
           "; whether it ran is unknown: watching the node, not sending it again");
-      SetNode(n.name, NodeState::kFlashUnknown, "upgrade command: " + r.status().message());
+      MarkNode(n.name, NodeState::kFlashUnknown, "upgrade command: " + r.status().message());
       return;
     }
-    SetNode(n.name, NodeState::kFailed, "upgrade command: " + r.status().message());
+    MarkNode(n.name, NodeState::kFailed, "upgrade command: " + r.status().message());
     Log(n.name + ": upgrade command failed: " + r.status().message());
     return;
   }
   std::string reply = r.value().empty() ? "upgrade command done" : r.value();
   Log(n.name + ": " + reply);
-  SetNode(n.name, NodeState::kFlashAcked, reply);
+  MarkNode(n.name, NodeState::kFlashAcked, reply);
 }
 
 // Likewise rollback_sent, then rollback_acked; rollback_unknown when it left and did not finish
@@ -467,14 +542,14 @@ Controller::Sent Controller::SendRollback(NodeSession& s, const Node& n, const s
     if (s.OutcomeUnknown()) {
       Log(n.name + ": rollback command: " + r.status().message() +
           "; whether it ran is unknown: waiting for " + to + ", not sending it again");
-      SetNode(n.name, NodeState::kRollbackUnknown, "rollback command: " + r.status().message());
+      MarkNode(n.name, NodeState::kRollbackUnknown, "rollback command: " + r.status().message());
       return Sent::kUnknown;
     }
     Log(n.name + ": rollback failed: " + r.status().message());
-    SetNode(n.name, NodeState::kFailed, "rollback command: " + r.status().message());
+    MarkNode(n.name, NodeState::kFailed, "rollback command: " + r.status().message());
     return Sent::kRefused;
   }
-  SetNode(n.name, NodeState::kRollbackAcked, r.value().empty() ? "rollback command done" : r.value());
+  MarkNode(n.name, NodeState::kRollbackAcked, r.value().empty() ? "rollback command done" : r.value());
   return Sent::kAccepted;
 }
 
@@ -496,7 +571,7 @@ std::vector<std::string> Controller::Activate(const Wave& wave) {
       Arrival arrival = WatchForArrival(sc_, s, sc_.firmware.version, jn.boot_before, &StopRequested);
       if (StopRequested()) return;
       if (arrival.arrived) {
-        SetNode(n->name, NodeState::kFlashAcked, "the upgrade had arrived: " + arrival.evidence);
+        MarkNode(n->name, NodeState::kFlashAcked, "the upgrade had arrived: " + arrival.evidence);
       } else {
         Log(n->name + ": the upgrade never reached it before the controller stopped (" + arrival.evidence +
             "); sending it now");
@@ -511,40 +586,43 @@ std::vector<std::string> Controller::Activate(const Wave& wave) {
       auto a = WaitForActivation(sc_, s, sc_.firmware.version, jn.boot_before, Logger(), &StopRequested);
       if (!a.ok()) {
         if (StopRequested()) return;
-        SetNode(n->name, NodeState::kFlashUnknown, jn.detail + "; then " + a.status().message());
+        MarkNode(n->name, NodeState::kFlashUnknown, jn.detail + "; then " + a.status().message());
         return fail(n->name + ": its upgrade command did not finish and the node did not activate it: " +
                     a.status().message());
       }
       Log(n->name + ": active on " + a->version + " after " + std::to_string(static_cast<int>(a->seconds)) +
           " s (the upgrade command had not finished, but it ran), boot " + a->boot_id);
-      SetNode(n->name, NodeState::kActive, a->version);
+      MarkNode(n->name, NodeState::kActive, a->version);
       jn = NodeOf(n->name);
     }
     if (jn.state == NodeState::kFlashAcked) {
       auto a = WaitForActivation(sc_, s, sc_.firmware.version, jn.boot_before, Logger(), &StopRequested);
       if (!a.ok()) {
         if (StopRequested()) return;
-        SetNode(n->name, NodeState::kFailed, a.status().message());
+        MarkNode(n->name, NodeState::kFailed, a.status().message());
         return fail(a.status().message());
       }
       Log(n->name + ": active on " + a->version + " after " + std::to_string(static_cast<int>(a->seconds)) +
           " s, boot " + a->boot_id);
-      SetNode(n->name, NodeState::kActive, a->version);
+      MarkNode(n->name, NodeState::kActive, a->version);
     }
     // Drift: the settings a check snapshotted must read the same after the upgrade.
     std::map<std::string, std::string> before = j_.Drift(n->name);
-    std::string changed;
+    std::vector<std::pair<std::string, std::string>> changed;
     for (const auto& d : sc_.drift) {
       if (!d.AppliesTo(*n)) continue;
       auto out = s.Ask(d.cmd);
       std::string after = out.ok() ? out.value() : "<" + out.status().message() + ">";
       if (after != before[d.name]) {
-        changed += "## " + d.name + "\n" + after + "\n";
+        changed.emplace_back(d.name, after);
         fail(n->name + ": drift check '" + d.name + "' changed: before\n" + before[d.name] +
              "\nafter\n" + after);
       }
     }
-    if (!changed.empty()) std::ofstream(dir_ + "/drift-after-" + n->name + ".txt") << changed;
+    if (!changed.empty()) {
+      if (Status st = WriteTextFile(layout_.DriftAfterPath(n->name), rundir::FormatDriftSnapshot(changed)); !st.ok())
+        Log(st.message());
+    }
   });
   return failures;
 }
@@ -555,8 +633,9 @@ std::vector<std::string> Controller::Activate(const Wave& wave) {
 // the old version is not rolled back (there is nothing to roll back yet, and a rollback now
 // would race the command): it stays flash_unknown and the rollback is incomplete.
 bool Controller::RollBack(const Wave& wave) {
-  std::string step = "wave" + std::to_string(wave.number) + ".rollback";
-  j_.BeginStep(step);
+  const std::string step = rundir::StepName(wave.number, rundir::WaveStep::kRollback);
+  // Recorded or not, the rollback goes ahead: it is what a broken journal stops the run for.
+  Record(j_.BeginStep(step));
   std::atomic<bool> ok{true};
   FanOut<const Node*>(wave.nodes, sc_.ssh.concurrency, [&](const Node* n) {
     JournalNode jn = NodeOf(n->name);
@@ -570,7 +649,7 @@ bool Controller::RollBack(const Wave& wave) {
                        WatchForArrival(sc_, s, sc_.firmware.version, jn.boot_before).arrived;
       if (in_flight) {
         auto a = WaitForActivation(sc_, s, sc_.firmware.version, jn.boot_before, Logger(), nullptr);
-        if (a.ok()) SetNode(n->name, NodeState::kActive, a->version);
+        if (a.ok()) MarkNode(n->name, NodeState::kActive, a->version);
       }
       jn = NodeOf(n->name);
       if (jn.state == NodeState::kFlashUnknown) {
@@ -588,7 +667,7 @@ bool Controller::RollBack(const Wave& wave) {
     if (jn.state == NodeState::kRollbackSent) {  // an earlier life died sending it
       Arrival arrival = WatchForArrival(sc_, s, jn.version_before, "");
       if (arrival.arrived) {
-        SetNode(n->name, NodeState::kRollbackAcked, "the rollback had arrived: " + arrival.evidence);
+        MarkNode(n->name, NodeState::kRollbackAcked, "the rollback had arrived: " + arrival.evidence);
       } else {
         Log(n->name + ": the rollback never reached it before the controller stopped (" + arrival.evidence +
             "); sending it now");
@@ -602,14 +681,14 @@ bool Controller::RollBack(const Wave& wave) {
         // when it stays there, healthy, for stable_s.
         auto c = WaitForActivation(sc_, s, jn.version_before, "", Logger(), nullptr);
         if (c.ok()) {
-          SetNode(n->name, NodeState::kRolledBack, "still on " + c->version + " (read back, stable " +
+          MarkNode(n->name, NodeState::kRolledBack, "still on " + c->version + " (read back, stable " +
                                                        std::to_string(static_cast<int>(sc_.firmware.stable_s)) + " s)");
           return;
         }
         v = s.Ask(sc_.firmware.version_cmd);
         if (v.ok() && v.value() == jn.version_before) {
           Log(n->name + ": on " + v.value() + " but not stable: " + c.status().message());
-          SetNode(n->name, NodeState::kFailed, "rollback: " + c.status().message());
+          MarkNode(n->name, NodeState::kFailed, "rollback: " + c.status().message());
           ok = false;
           return;
         }
@@ -624,19 +703,25 @@ bool Controller::RollBack(const Wave& wave) {
     auto a = WaitForActivation(sc_, s, jn.version_before, boot, Logger(), nullptr);
     if (!a.ok()) {
       Log(n->name + ": rollback did not complete: " + a.status().message());
-      SetNode(n->name, NodeState::kFailed, "rollback: " + a.status().message());
+      MarkNode(n->name, NodeState::kFailed, "rollback: " + a.status().message());
       ok = false;
       return;
     }
     Log(n->name + ": rolled back to " + a->version);
-    SetNode(n->name, NodeState::kRolledBack, a->version);
+    MarkNode(n->name, NodeState::kRolledBack, a->version);
   });
-  j_.FinishStep(step, {{"ok", ok.load()}});
+  Record(j_.FinishStep(step, {{"ok", ok.load()}}));
   return ok;
 }
 
 Outcome Controller::WaveStep(const Wave& wave) {
-  const std::string w = "wave" + std::to_string(wave.number);
+  using rundir::StepName;
+  using rundir::WaveStep;
+  const std::string w = rundir::WaveName(wave.number);
+  const std::string during_step = StepName(wave.number, WaveStep::kDuring);
+  const std::string activation_step = StepName(wave.number, WaveStep::kActivation);
+  const std::string after_step = StepName(wave.number, WaveStep::kAfter);
+  const std::string judge_step = StepName(wave.number, WaveStep::kJudge);
   std::set<std::string> targets;
   for (const auto* n : wave.nodes) targets.insert(n->name);
   nlohmann::json wj = {{"wave", wave.number},
@@ -644,14 +729,14 @@ Outcome Controller::WaveStep(const Wave& wave) {
 
   current_wave_ = &wave;
   // A wave judged in an earlier life of this run: take its outcome and go on.
-  if (j_.Step(w + ".judge") == StepState::kDone) {
-    nlohmann::json d = j_.StepData(w + ".judge");
+  if (j_.Step(judge_step) == StepState::kDone) {
+    nlohmann::json d = j_.StepData(judge_step);
     if (d["verdict"] == "PASS") {
       current_wave_ = nullptr;
       for (const auto& t : targets) upgraded_.insert(t);
-      measured_noise_ = d.value("measured_noise", std::map<std::string, double>{});
-      control_run_var_ = d.value("control_run_var", control_run_var_);
-      previous_after_ = j_.StepData(w + ".after").value("samples", std::map<std::string, std::string>{});
+      carried_.run_noise = d.value("measured_noise", std::map<std::string, double>{});
+      carried_.control_run_var = d.value("control_run_var", carried_.control_run_var);
+      previous_after_ = j_.StepData(after_step).value("samples", std::map<std::string, std::string>{});
       previous_window_ = w;
       waves_.push_back(d["wave"]);
       return std::nullopt;
@@ -671,7 +756,7 @@ Outcome Controller::WaveStep(const Wave& wave) {
   for (const auto* n : wave.nodes) {
     if (NodeOf(n->name).state == NodeState::kReady) to_flash.push_back(n);
   }
-  if (j_.Step(w + ".during") != StepState::kDone) {
+  if (j_.Step(during_step) != StepState::kDone) {
     if (to_flash.size() < wave.nodes.size()) {
       Log(w + ": " + std::to_string(wave.nodes.size() - to_flash.size()) +
           " node(s) were flashed before the controller stopped; not flashing them again");
@@ -680,8 +765,9 @@ Outcome Controller::WaveStep(const Wave& wave) {
     during.phases = {Phase{"during", o_.during_s, std::nullopt, 1.0, false}};
     std::map<std::string, std::string> samples;
     if (to_flash.empty()) {
-      j_.FinishStep(w + ".during", {{"skipped", "flashed before the controller stopped"}});
-    } else if (Outcome out = Window(w + ".during", w + "-during", during,
+      Record(j_.FinishStep(during_step, {{"skipped", "flashed before the controller stopped"}}));
+      if (Outcome out = JournalBroken(&wave)) return out;
+    } else if (Outcome out = Window(during_step, w + "-during", during,
                                     [&] { Flash(to_flash); }, &samples, &wave)) {
       return out;
     }
@@ -689,14 +775,15 @@ Outcome Controller::WaveStep(const Wave& wave) {
 
   progress_.EnterStage(w, "activation");
   std::vector<std::string> failures;
-  if (j_.Step(w + ".activation") == StepState::kDone) {
-    failures = j_.StepData(w + ".activation").value("failures", std::vector<std::string>{});
+  if (j_.Step(activation_step) == StepState::kDone) {
+    failures = j_.StepData(activation_step).value("failures", std::vector<std::string>{});
   } else {
-    j_.BeginStep(w + ".activation");
+    Record(j_.BeginStep(activation_step));
     failures = Activate(wave);
     if (StopRequested()) return Interrupted(w + " activation");
-    j_.FinishStep(w + ".activation", {{"failures", failures}});
+    Record(j_.FinishStep(activation_step, {{"failures", failures}}));
   }
+  if (Outcome out = JournalBroken(&wave)) return out;
   for (const auto* n : wave.nodes) {
     if (NodeOf(n->name).state == NodeState::kActive) upgraded_.insert(n->name);
   }
@@ -713,8 +800,8 @@ Outcome Controller::WaveStep(const Wave& wave) {
       infra = infra || (jn.state == NodeState::kFailed && (jn.detail.find("not active on") != std::string::npos ||
                                                            jn.detail.rfind("not flashed: ", 0) == 0));
     }
-    j_.FinishStep(w + ".judge", {{"verdict", "FAIL"}, {"reason", failures.front()},
-                                 {"exit_code", infra ? kExitError : kExitRegression}, {"wave", wj}});
+    Record(j_.FinishStep(judge_step, {{"verdict", "FAIL"}, {"reason", failures.front()},
+                                      {"exit_code", infra ? kExitError : kExitRegression}, {"wave", wj}}));
     bool rolled = RollBack(wave);
     return Finish(infra || !rolled ? kExitError : kExitRegression, failures.front());
   }
@@ -722,86 +809,60 @@ Outcome Controller::WaveStep(const Wave& wave) {
   // After: the whole workload again; the judge compares.
   progress_.EnterStage(w, "post-upgrade window");
   std::map<std::string, std::string> after;
-  if (Outcome out = Window(w + ".after", w, sc_.workload, nullptr, &after, &wave)) return out;
+  if (Outcome out = Window(after_step, w, sc_.workload, nullptr, &after, &wave)) return out;
 
-  std::vector<std::string> base_files, cand_files, ctrl_files, errors;
-  for (const auto* c : sc_.inventory.Clients()) {
-    if (targets.count(c->writes_to)) cand_files.push_back(after[c->name]);
-  }
-  std::set<std::string> not_yet;
-  for (const auto* t : sc_.inventory.Targets()) {
-    if (!upgraded_.count(t->name) && !targets.count(t->name)) not_yet.insert(t->name);
-  }
-  // Controls: nodes still on the old firmware, in this wave's time window. The last wave has
-  // none left; judged against the first baseline alone, a shift every node saw since then (on
-  // the lab: the shared host, 2x in surge latency between windows) is blamed on the firmware or
-  // drowns it. So it is judged against the previous wave's after-load window instead, where its
-  // targets still ran the old firmware, with the nodes upgraded before as controls: their
-  // firmware did not change between the two windows, so their difference is the common shift.
-  // Known limit: a harm that grows with time since the upgrade grows on those controls too and
-  // is partly subtracted here; the earlier waves (against the first baseline, with controls on
-  // the old firmware) are what sees it, at the size it had reached by then.
-  std::set<std::string> upgraded_before;
+  judge::WaveContext ctx;
+  ctx.targets = targets;
   for (const auto& n : upgraded_) {
-    if (!targets.count(n)) upgraded_before.insert(n);
+    if (!targets.count(n)) ctx.upgraded_before.insert(n);
   }
-  std::set<std::string> controls = not_yet;
-  std::string reference = "baseline";
-  const bool rolling = not_yet.empty() && !upgraded_before.empty() && !previous_after_.empty();
-  if (rolling) {
-    controls = upgraded_before;
-    reference = previous_window_;
-    Log(w + ": no node is left on the old firmware: judged against " + reference +
+  for (const auto* t : sc_.inventory.Targets()) ctx.all_targets.insert(t->name);
+  for (const auto* c : sc_.inventory.Clients()) ctx.clients.emplace_back(c->name, c->writes_to);
+  ctx.baseline = baseline_;
+  ctx.after = after;
+  ctx.previous_after = previous_after_;
+  ctx.previous_window = previous_window_;
+  ctx.carried = carried_;
+  ctx.tolerances = sc_.judge.tolerances;
+  ctx.critical = sc_.judge.critical;
+  ctx.alpha = sc_.judge.alpha;
+  const judge::WaveJudgment plan = judge::PlanWaveJudgment(ctx);
+  if (plan.rolling) {
+    Log(w + ": no node is left on the old firmware: judged against " + plan.reference +
         "'s window, the nodes upgraded before it as controls");
-    for (const auto* c : sc_.inventory.Clients()) {
-      auto it = previous_after_.find(c->name);
-      if (it != previous_after_.end()) base_files.push_back(it->second);
-    }
-  } else {
-    for (const auto& [node, path] : baseline_) base_files.push_back(path);
   }
-  for (const auto* c : sc_.inventory.Clients()) {
-    if (controls.count(c->writes_to)) ctrl_files.push_back(after[c->name]);
-  }
-  judge::JudgeInput in{Load(base_files, "baseline", &errors), Load(cand_files, "candidate", &errors),
-                       Load(ctrl_files, "control", &errors)};
+  std::vector<std::string> errors = plan.errors;
+  judge::JudgeInput in{Load(plan.baseline_files, "baseline", &errors),
+                       Load(plan.candidate_files, "candidate", &errors),
+                       Load(plan.control_files, "control", &errors)};
   if (!errors.empty()) {
     RollBack(wave);
     return Finish(kExitError, errors.front());
   }
-  judge::JudgeConfig cfg;
-  cfg.tolerances = sc_.judge.tolerances;
-  cfg.alpha = sc_.judge.alpha;
-  cfg.critical = sc_.judge.critical;
-  cfg.run_noise = measured_noise_;
-  cfg.control_run_var = control_run_var_;
-  if (rolling) cfg.baseline_name = reference + "'s window";
+  const judge::JudgeConfig& cfg = plan.config;
   judge::JudgeResult verdict = judge::Judge(in, cfg);
-  if (!rolling && !verdict.control_run_var.empty()) control_run_var_ = verdict.control_run_var;
-  if (!in.control.empty()) {
-    std::vector<std::pair<const judge::Run*, const judge::Run*>> pairs;
-    for (const auto& k : in.control) {
-      for (const auto& b : in.baseline) {
-        if (b.node == k.node) pairs.push_back({&b, &k});
-      }
-    }
-    measured_noise_ = judge::RunNoiseFromPairs(pairs);
-  }
-  std::ofstream(dir_ + "/verdict-" + w + ".json") << judge::ToJson(verdict, cfg).dump(2) << "\n";
+  carried_ = judge::CarryNoise(plan, in, verdict, carried_);
   std::string table = judge::RenderTable(verdict, false);
-  std::ofstream(dir_ + "/verdict-" + w + ".txt") << table;
+  // The verdict files are what the reports show; the journal below is what the run decides by.
+  for (Status st : {WriteTextFile(layout_.VerdictJsonPath(wave.number), judge::ToJson(verdict, cfg).dump(2) + "\n"),
+                    WriteTextFile(layout_.VerdictTextPath(wave.number), table)}) {
+    if (!st.ok()) Log(st.message());
+  }
   Log(w + " verdict:\n" + table);
   wj["verdict"] = judge::VerdictName(verdict.overall);
   wj["reason"] = verdict.reason;
-  wj["controls"] = std::vector<std::string>(controls.begin(), controls.end());
-  wj["reference"] = reference;
+  wj["controls"] = std::vector<std::string>(plan.controls.begin(), plan.controls.end());
+  wj["reference"] = plan.reference;
+  wj["roles"] = plan.roles;
   waves_.push_back(wj);
-  j_.FinishStep(w + ".judge", {{"verdict", judge::VerdictName(verdict.overall)},
+  Record(j_.FinishStep(judge_step, {{"verdict", judge::VerdictName(verdict.overall)},
                                {"reason", verdict.reason},
                                {"exit_code", judge::ExitCodeFor(verdict.overall)},
-                               {"measured_noise", measured_noise_},
-                               {"control_run_var", control_run_var_},
-                               {"wave", wj}});
+                               {"measured_noise", carried_.run_noise},
+                               {"control_run_var", carried_.control_run_var},
+                               {"wave", wj}}));
+  // A verdict that is not recorded would be judged again by a resume, after the nodes moved on.
+  if (Outcome out = JournalBroken(&wave)) return out;
   if (verdict.overall != judge::Verdict::kPass) {
     Log(w + ": " + judge::VerdictName(verdict.overall) + ": halting and rolling back " +
         std::to_string(wave.nodes.size()) + " node(s)");
@@ -834,8 +895,8 @@ Outcome Controller::Postflight() {
     }
   });
   if (!errors.empty()) return Finish(kExitError, "postflight: " + errors.front());
-  j_.FinishStep("postflight", nlohmann::json::object());
-  return std::nullopt;
+  Record(j_.FinishStep(rundir::kPostflightStep, nlohmann::json::object()));
+  return JournalBroken(nullptr);
 }
 
 // Nothing may escape the run loop: an exception (a library's, a bug's) becomes a journaled
@@ -854,7 +915,7 @@ int Controller::Crashed(const std::string& what) {
   const std::string why = "internal error: " + SafeText(what);
   try {
     Log(why);
-    j_.Event(why);
+    Record(j_.Event(why));
     if (finished_) return kExitError;  // it happened while finishing: the journal has the result
     std::string rolled;
     if (current_wave_ != nullptr) {
@@ -892,15 +953,15 @@ std::vector<std::string> Controller::VerifyNodes() {
     std::string expected = jn.state == NodeState::kActive       ? sc_.firmware.version
                            : jn.state == NodeState::kRolledBack ? jn.version_before
                                                                 : "";
-    j_.Event(n->name + ": read back at the end: " + (v.ok() ? "version " + read : v.status().message()) +
-             " (journal: " + NodeStateName(jn.state) + ")");
+    Record(j_.Event(n->name + ": read back at the end: " + (v.ok() ? "version " + read : v.status().message()) +
+                    " (journal: " + NodeStateName(jn.state) + ")"));
     // A node that does not answer now keeps the state it was read in (the event says so); one
     // that answers with another version than its state's is not in that state.
     if (expected.empty() || !v.ok() || read == expected) return;
     std::string what = n->name + ": the journal says " + NodeStateName(jn.state) + " (" + expected +
                        ") but it reads " + read;
     Log(what);
-    SetNode(n->name, NodeState::kFailed, "read back at the end: " + read);
+    MarkNode(n->name, NodeState::kFailed, "read back at the end: " + read);
     std::lock_guard lock(mu);
     wrong.push_back(what);
   });
@@ -913,7 +974,10 @@ int Controller::RunStages() {
     Log("this run already finished: " + j_.Fact("reason").value_or("") + " (nothing to resume)");
     return code;
   }
-  j_.SetFact("status", "running");
+  if (Status st = j_.SetFact("status", "running"); !st.ok()) {
+    std::fprintf(stderr, "fwcanary: cannot write the journal: %s; nothing was touched\n", st.message().c_str());
+    return kExitError;
+  }
   nodes_ = j_.Nodes();
   // A read that failed looks like "nothing done yet": every node ready, free to flash again.
   if (Status e = j_.ReadError(); !e.ok()) {
@@ -923,16 +987,16 @@ int Controller::RunStages() {
   for (const auto& [name, n] : nodes_) progress_.SetNode(name, NodeStateName(n.state));
   progress_.SetStages(Estimates());
   Log(std::string(resumed_ ? "resuming run " : "run directory ") + dir_);
-  if (resumed_) j_.Event("resumed");
+  if (resumed_) Record(j_.Event("resumed"));
 
   if (Outcome out = Leases()) return *out;
   if (Outcome out = Preflight()) return *out;
   if (StopRequested()) return Interrupted("preflight");
   progress_.EnterStage("baseline", "agents on every client");
-  if (Outcome out = Window("baseline", "baseline", sc_.workload, nullptr, &baseline_)) return *out;
+  if (Outcome out = Window(rundir::kBaselineStep, "baseline", sc_.workload, nullptr, &baseline_)) return *out;
   for (const auto& wave : plan_.waves) {
     if (Outcome out = WaveStep(wave)) return *out;
-    if (StopRequested()) return Interrupted("wave" + std::to_string(wave.number));
+    if (StopRequested()) return Interrupted(rundir::WaveName(wave.number));
   }
   if (Outcome out = Postflight()) return *out;
   return Finish(kExitPass, "every wave passed; " + std::to_string(upgraded_.size()) + " node(s) on " +
@@ -946,34 +1010,43 @@ bool StopRequested() { return g_stop.load(); }
 
 int RunScenario(const Scenario& sc, const RunSource& src, const RunOptions& o) {
   const std::string dir = NewRunDir(sc);
-  auto journal = Journal::Create(dir + "/journal.db");
+  auto journal = Journal::Create(rundir::RunLayout(dir).JournalPath());
   if (!journal.ok()) {
     std::fprintf(stderr, "fwcanary: %s\n", journal.status().message().c_str());
     return kExitError;
   }
   Journal& j = *journal.value();
   std::error_code ec;
-  j.SetFact("scenario_path", fs::absolute(src.scenario_path, ec).string());
-  j.SetFact("image_override", src.overrides.image);
-  j.SetFact("version_override", src.overrides.version);
-  j.SetFact("inventory_override", src.overrides.inventory);
-  j.SetFact("reports_dir", fs::absolute(sc.reports.dir, ec).lexically_normal().string());
+  // What the run is, recorded before anything is touched; a journal that refuses it stops here.
+  Status recorded;
+  auto fact = [&](const std::string& key, const std::string& value) {
+    if (recorded.ok()) recorded = j.SetFact(key, value);
+  };
+  fact("scenario_path", fs::absolute(src.scenario_path, ec).string());
+  fact("image_override", src.overrides.image);
+  fact("version_override", src.overrides.version);
+  fact("inventory_override", src.overrides.inventory);
+  fact("reports_dir", fs::absolute(sc.reports.dir, ec).lexically_normal().string());
   // What the report needs to tell the run without the scenario file.
-  j.SetFact("scenario", sc.name);
-  j.SetFact("image", sc.firmware.image);
-  j.SetFact("version", sc.firmware.version);
-  j.SetFact("history", fs::absolute(sc.reports.history.empty() ? sc.reports.dir + "/history.db" : sc.reports.history, ec)
+  fact("scenario", sc.name);
+  fact("image", sc.firmware.image);
+  fact("version", sc.firmware.version);
+  fact("history", fs::absolute(sc.reports.history.empty() ? sc.reports.dir + "/history.db" : sc.reports.history, ec)
                           .string());
   nlohmann::json inventory = nlohmann::json::array();
   for (const auto& n : sc.inventory.nodes) {
     inventory.push_back({{"name", n.name}, {"target", n.target}, {"client", n.client},
                          {"writes_to", n.writes_to.empty() ? n.name : n.writes_to}});
   }
-  j.SetFact("inventory", inventory.dump());
-  j.SetFact("agent_binary", o.agent_binary);
-  j.SetFact("during_s", std::to_string(o.during_s));
+  fact("inventory", inventory.dump());
+  fact("agent_binary", o.agent_binary);
+  fact("during_s", std::to_string(o.during_s));
   // The plan as resolved now: resume refuses to continue a different one.
-  j.SetFact("plan", RenderPlan(sc, MakePlan(sc)));
+  fact("plan", RenderPlan(sc, MakePlan(sc)));
+  if (!recorded.ok()) {
+    std::fprintf(stderr, "fwcanary: %s; nothing was touched\n", recorded.message().c_str());
+    return kExitError;
+  }
   Controller c(sc, o, dir, j, false);
   return c.Run();
 }
@@ -982,7 +1055,7 @@ int ResumeRun(const std::string& run_dir_given, const RunOptions& o) {
   std::error_code ec;
   std::string run_dir = fs::absolute(run_dir_given, ec).lexically_normal().string();
   while (run_dir.size() > 1 && run_dir.back() == '/') run_dir.pop_back();
-  auto journal = Journal::Open(run_dir + "/journal.db");
+  auto journal = Journal::Open(rundir::RunLayout(run_dir).JournalPath());
   if (!journal.ok()) {
     std::fprintf(stderr, "fwcanary resume: %s\n", journal.status().message().c_str());
     return kExitError;

@@ -112,6 +112,9 @@ struct LoadOverrides {
 Result<Scenario> LoadScenario(const std::string& path, const LoadOverrides& o = {});
 
 std::string DescribeScenarioFormat();
+// The same tables as a JSON Schema (scenarios/scenario.schema.json is this, written out; a test
+// keeps them equal): editors complete and check scenario files with it.
+nlohmann::json ScenarioSchema();
 
 // "${FWCANARY_LAB:-/var/tmp/fwcanary-lab}/inventory.yaml" -> the environment's value.
 std::string ExpandEnv(const std::string& s);

@@ -75,12 +75,19 @@ std::function<Status(const json&, T&, const FieldContext&)> Command(TimedCommand
   };
 }
 
+json CommandSchema() {
+  return {{"oneOf", json::array({json{{"type", "string"}, {"minLength", 1}}, TableSchema(CommandTable())})}};
+}
+
 std::function<Status(const json&, SshSettings&, const FieldContext&)> RefuseSecret(const std::string& env) {
   return [env](const json&, SshSettings&, const FieldContext& c) {
     return c.Error("secrets never go in a scenario file (it is committed, copied and printed); set " + env +
                    " in the controller's environment instead");
   };
 }
+
+// The schema of a field that is named only to be refused: no value is valid.
+json RefusedSchema() { return {{"not", json::object()}}; }
 
 const std::vector<FieldDef<SshSettings>>& SshTable() {
   static const std::vector<FieldDef<SshSettings>> t = {
@@ -91,11 +98,7 @@ const std::vector<FieldDef<SshSettings>>& SshTable() {
       {"known_hosts", FieldKind::kString, "~/.ssh/known_hosts", "host keys to verify against",
        {}, {}, Path(&SshSettings::known_hosts)},
       {"host_keys", FieldKind::kString, "strict", "strict | accept-new (unknown keys)", {}, {},
-       [](const json& v, SshSettings& o, const FieldContext& c) {
-         if (Status s = OneOf(v, c, {"strict", "accept-new"}); !s.ok()) return s;
-         o.host_keys = v.get<std::string>();
-         return Status::Ok();
-       }},
+       Set(&SshSettings::host_keys), false, [] { return std::vector<std::string>{"strict", "accept-new"}; }},
       {"connect_timeout_s", FieldKind::kNumber, "10", "per connection attempt", 0.1, 3600,
        Set(&SshSettings::connect_timeout_s)},
       {"command_timeout_s", FieldKind::kNumber, "60", "default per command", 0.1, 86400,
@@ -113,9 +116,10 @@ const std::vector<FieldDef<SshSettings>>& SshTable() {
       // Named only to refuse them with the way that works: a scenario file is committed,
       // copied and printed, so a secret in it is a leaked secret.
       {"password", FieldKind::kString, "(never here)", "refused: set FWCANARY_SSH_PASSWORD in the environment", {},
-       {}, RefuseSecret("FWCANARY_SSH_PASSWORD")},
+       {}, RefuseSecret("FWCANARY_SSH_PASSWORD"), false, nullptr, RefusedSchema},
       {"passphrase", FieldKind::kString, "(never here)",
-       "refused: set FWCANARY_SSH_PASSPHRASE in the environment", {}, {}, RefuseSecret("FWCANARY_SSH_PASSPHRASE")},
+       "refused: set FWCANARY_SSH_PASSPHRASE in the environment", {}, {}, RefuseSecret("FWCANARY_SSH_PASSPHRASE"),
+       false, nullptr, RefusedSchema},
   };
   return t;
 }
@@ -129,16 +133,16 @@ const std::vector<FieldDef<FirmwareDriver>>& FirmwareTable() {
       {"rollback_image", FieldKind::kString, "", "what a rollback restores", {}, {},
        Set(&FirmwareDriver::rollback_image)},
       {"version_command", FieldKind::kAny, "", "prints the running version", {}, {},
-       Command(&FirmwareDriver::version_cmd), true},
+       Command(&FirmwareDriver::version_cmd), true, {}, CommandSchema},
       {"boot_id_command", FieldKind::kAny, "cat /proc/sys/kernel/random/boot_id",
-       "prints an id that changes at every boot", {}, {}, Command(&FirmwareDriver::boot_id_cmd)},
+       "prints an id that changes at every boot", {}, {}, Command(&FirmwareDriver::boot_id_cmd), false, nullptr, CommandSchema},
       {"upgrade_command", FieldKind::kAny, "", "flashes {image}", {}, {},
-       Command(&FirmwareDriver::upgrade), true},
+       Command(&FirmwareDriver::upgrade), true, {}, CommandSchema},
       {"rollback_command", FieldKind::kAny, "", "restores the previous image", {}, {},
-       Command(&FirmwareDriver::rollback), true},
+       Command(&FirmwareDriver::rollback), true, {}, CommandSchema},
       {"rollback_check_command", FieldKind::kAny, "",
        "exits 0 when {rollback_image} can be restored on the node (checked before flashing)",
-       {}, {}, Command(&FirmwareDriver::rollback_check)},
+       {}, {}, Command(&FirmwareDriver::rollback_check), false, nullptr, CommandSchema},
       {"reboots", FieldKind::kBool, "true", "the node goes down and comes back (new boot id)",
        {}, {}, Set(&FirmwareDriver::reboots)},
       {"reboot_timeout_s", FieldKind::kNumber, "300", "how long it may stay down", 1, 86400,
@@ -170,12 +174,7 @@ const std::vector<FieldDef<Check>>& CheckTable() {
       {"expect_exit", FieldKind::kInteger, "0", "exit status that means healthy", 0, 255,
        Set(&Check::expect_exit)},
       {"on", FieldKind::kString, "targets", "targets | clients | all: the nodes it runs on", {},
-       {},
-       [](const json& v, Check& o, const FieldContext& c) {
-         if (Status s = OneOf(v, c, {"targets", "clients", "all"}); !s.ok()) return s;
-         o.on = v.get<std::string>();
-         return Status::Ok();
-       }},
+       {}, Set(&Check::on), false, [] { return std::vector<std::string>{"targets", "clients", "all"}; }},
       {"expect_regex", FieldKind::kString, "", "stdout must match (health checks)", {}, {},
        [](const json& v, Check& o, const FieldContext& c) {
          o.expect_regex = v.get<std::string>();
@@ -230,6 +229,11 @@ const std::vector<FieldDef<Rollout>>& RolloutTable() {
                                      DumpForMessage(w));
          }
          return Status::Ok();
+       },
+       false, nullptr, [] {
+         return json{{"minItems", 1},
+                     {"items", {{"oneOf", json::array({json{{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxWaveSize}},
+                                                       json{{"type", "string"}, {"pattern", "^[0-9]+(\\.[0-9]+)?%$"}}})}}}};
        }},
       {"max_failures", FieldKind::kInteger, "0", "failed nodes tolerated before halting", 0,
        100000, Set(&Rollout::max_failures)},
@@ -269,6 +273,11 @@ const std::vector<FieldDef<JudgeSettings>>& JudgeTable() {
            o.tolerances[k] = val.get<double>();
          }
          return Status::Ok();
+       },
+       false, nullptr, [] {
+         json props = json::object();
+         for (const auto& m : judge::Metrics()) props[m.name] = {{"type", "number"}, {"minimum", 0}, {"maximum", 100}};
+         return json{{"properties", props}, {"additionalProperties", false}};
        }},
       {"critical", FieldKind::kArray, "(metric table)",
        "metrics whose FAIL or missing data fails the run", {}, {},
@@ -281,6 +290,11 @@ const std::vector<FieldDef<JudgeSettings>>& JudgeTable() {
            o.critical.push_back(v[i].get<std::string>());
          }
          return Status::Ok();
+       },
+       false, nullptr, [] {
+         std::vector<std::string> names;
+         for (const auto& m : judge::Metrics()) names.push_back(m.name);
+         return json{{"items", {{"enum", names}}}};
        }},
       {"alpha", FieldKind::kNumber, "0.01", "false-discovery rate for FAILs", 1e-6, 0.5,
        Set(&JudgeSettings::alpha)},
@@ -312,12 +326,8 @@ const std::vector<FieldDef<Scenario>>& ScenarioTable() {
        Set(&Scenario::name), true},
       {"description", FieldKind::kString, "", "what this scenario checks", {}, {},
        Set(&Scenario::description)},
-      {"transport", FieldKind::kString, "ssh", "ssh | local", {}, {},
-       [](const json& v, Scenario& o, const FieldContext& c) {
-         if (Status s = OneOf(v, c, {"ssh", "local"}); !s.ok()) return s;
-         o.transport = v.get<std::string>();
-         return Status::Ok();
-       }},
+      {"transport", FieldKind::kString, "ssh", "ssh | local", {}, {}, Set(&Scenario::transport), false,
+       [] { return std::vector<std::string>{"ssh", "local"}; }},
       {"inventory", FieldKind::kAny, "", "path to an Ansible inventory, or {vars, nodes}", {},
        {},
        [](const json& v, Scenario& o, const FieldContext& c) {
@@ -334,26 +344,44 @@ const std::vector<FieldDef<Scenario>>& ScenarioTable() {
          }
          return ParseInlineInventory(v, c, &o.inventory);
        },
-       true},
-      {"ssh", FieldKind::kObject, "{}", "SSH settings", {}, {}, Nested(&Scenario::ssh, &SshTable)},
+       true, {}, [] {
+         // As ParseInlineInventory reads it (harness/scenario/inventory.h).
+         json node = {{"type", {"object", "null"}},
+                      {"properties", {{"host", {{"type", "string"}}},
+                                      {"port", {{"type", "integer"}, {"minimum", 1}, {"maximum", 65535}}},
+                                      {"user", json::object()},
+                                      {"roles", json::object()},
+                                      {"target", {{"description", "the target a client's storage is on"}}},
+                                      {"vars", {{"type", "object"}}}}},
+                      {"additionalProperties", false}};
+         json inline_inv = {{"type", "object"},
+                            {"properties", {{"vars", {{"type", "object"}}},
+                                            {"nodes", {{"type", "object"}, {"minProperties", 1},
+                                                       {"additionalProperties", node}}}}},
+                            {"required", {"nodes"}},
+                            {"additionalProperties", false}};
+         return json{{"oneOf", json::array({json{{"type", "string"}}, inline_inv})}};
+       }},
+      {"ssh", FieldKind::kObject, "{}", "SSH settings", {}, {}, Nested(&Scenario::ssh, &SshTable), false,
+       {}, [] { return TableSchema(SshTable()); }},
       {"firmware", FieldKind::kObject, "", "the firmware driver", {}, {},
-       Nested(&Scenario::firmware, &FirmwareTable), true},
+       Nested(&Scenario::firmware, &FirmwareTable), true, {}, [] { return TableSchema(FirmwareTable()); }},
       {"health", FieldKind::kArray, "[]", "health checks: {name, run, expect_exit, expect_regex}",
-       {}, {}, Checks(&Scenario::health)},
+       {}, {}, Checks(&Scenario::health), false, nullptr, [] { return ArrayOfSchema(CheckTable()); }},
       {"drift", FieldKind::kArray, "[]", "drift checks: output snapshotted before, diffed after",
-       {}, {}, Checks(&Scenario::drift)},
+       {}, {}, Checks(&Scenario::drift), false, nullptr, [] { return ArrayOfSchema(CheckTable()); }},
       {"workload", FieldKind::kObject, "", "the agent's workload spec (agents/README.md)", {},
        {},
        [](const json& v, Scenario& o, const FieldContext& c) {
          return ParseWorkloadSpecAt(v, c, &o.workload);
        },
-       true},
+       true, {}, WorkloadSpecSchema},
       {"rollout", FieldKind::kObject, "{}", "waves and failure budget", {}, {},
-       Nested(&Scenario::rollout, &RolloutTable)},
+       Nested(&Scenario::rollout, &RolloutTable), false, nullptr, [] { return TableSchema(RolloutTable()); }},
       {"judge", FieldKind::kObject, "{}", "tolerances and alpha", {}, {},
-       Nested(&Scenario::judge, &JudgeTable)},
+       Nested(&Scenario::judge, &JudgeTable), false, nullptr, [] { return TableSchema(JudgeTable()); }},
       {"reports", FieldKind::kObject, "{}", "where results go", {}, {},
-       Nested(&Scenario::reports, &ReportsTable)},
+       Nested(&Scenario::reports, &ReportsTable), false, nullptr, [] { return TableSchema(ReportsTable()); }},
   };
   return t;
 }
@@ -472,6 +500,12 @@ Result<Scenario> LoadScenario(const std::string& path, const LoadOverrides& o) {
     }
   }
   return sc;
+}
+
+nlohmann::json ScenarioSchema() {
+  return DocumentSchema(TableSchema(ScenarioTable()), "fwcanary scenario",
+                        "A fwcanary scenario file (YAML). Generated from the field table in "
+                        "harness/scenario/scenario_schema.cc by `fwcanary schema`.");
 }
 
 std::string DescribeScenarioFormat() {

@@ -58,15 +58,13 @@ const std::vector<FieldDef<FirmwareProfile>>& KneeTable() {
       // must resolve on the lab, one class in one phase (harness/judge/README.md).
       {"only", FieldKind::kString, "(every operation)",
        "the one operation the knee slows: read, write, fsync, create, rename or unlink", {}, {},
-       [](const json& v, FirmwareProfile& p, const FieldContext& c) {
+       [](const json& v, FirmwareProfile& p, const FieldContext&) {
          for (int op = 0; op < static_cast<int>(kFsOpCount); ++op) {
-           if (v.get<std::string>() == FsOpName(static_cast<FsOp>(op))) {
-             p.knee_only = op;
-             return Status::Ok();
-           }
+           if (v.get<std::string>() == FsOpName(static_cast<FsOp>(op))) p.knee_only = op;
          }
-         return c.Error("must be one of read, write, fsync, create, rename, unlink");
-       }},
+         return Status::Ok();
+       },
+       false, [] { return std::vector<std::string>{"read", "write", "fsync", "create", "rename", "unlink"}; }},
   };
   return t;
 }
@@ -108,12 +106,13 @@ const std::vector<FieldDef<FirmwareProfile>>& ProfileTable() {
       {"service_slots", FieldKind::kInteger, "8", "operations served at once", 1, 4096,
        Set(&FirmwareProfile::service_slots)},
       {"latency_us", FieldKind::kObject, "{}", "service time per operation", {}, {},
-       Nested(&LatencyTable)},
+       Nested(&LatencyTable), false, nullptr, [] { return TableSchema(LatencyTable()); }},
       {"per_kib_us", FieldKind::kObject, "{}", "service time per KiB moved", {}, {},
-       Nested(&PerKibTable)},
+       Nested(&PerKibTable), false, nullptr, [] { return TableSchema(PerKibTable()); }},
       {"load_knee", FieldKind::kObject, "{}", "surge collapse: where and how hard", {}, {},
-       Nested(&KneeTable)},
-      {"space", FieldKind::kObject, "{}", "internal space overhead", {}, {}, Nested(&SpaceTable)},
+       Nested(&KneeTable), false, nullptr, [] { return TableSchema(KneeTable()); }},
+      {"space", FieldKind::kObject, "{}", "internal space overhead", {}, {}, Nested(&SpaceTable),
+       false, nullptr, [] { return TableSchema(SpaceTable()); }},
       {"reset_settings", FieldKind::kObject, "{}",
        "node settings set back on flash: {name: value}", {}, {},
        [](const json& v, FirmwareProfile& p, const FieldContext& c) {
@@ -124,7 +123,8 @@ const std::vector<FieldDef<FirmwareProfile>>& ProfileTable() {
            p.reset_settings[k] = val.is_string() ? val.get<std::string>() : val.dump();
          }
          return Status::Ok();
-       }},
+       },
+       false, nullptr, [] { return json{{"additionalProperties", {{"type", {"string", "number"}}}}}; }},
   };
   return t;
 }
@@ -153,6 +153,12 @@ Result<FirmwareProfile> LoadFirmwareProfile(const std::string& path) {
                                        stem + ".yaml\"; they must match");
   }
   return p;
+}
+
+nlohmann::json FirmwareImageSchema() {
+  return DocumentSchema(TableSchema(ProfileTable()), "fwsim firmware image",
+                        "A lab firmware image (lab/firmware/IMAGE.yaml). Generated from the field "
+                        "table in lab/fwsim/firmware_profile.cc by `fwsim --schema`.");
 }
 
 std::string DescribeFirmwareFormat() {

@@ -14,6 +14,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "common/status.h"
 
 namespace fwcanary::lab {
@@ -53,5 +55,8 @@ std::string ImagePath(const std::string& dir, const std::string& image);
 
 // Help text of the image format (field table).
 std::string DescribeFirmwareFormat();
+// The same tables as a JSON Schema (lab/firmware/firmware.schema.json is this, written out; a
+// test keeps them equal).
+nlohmann::json FirmwareImageSchema();
 
 }  // namespace fwcanary::lab

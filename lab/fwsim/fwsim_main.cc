@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   NodeOptions o;
   std::string group;
   std::vector<std::string> check;
-  bool help_image = false;
+  bool help_image = false, schema = false;
   app.add_option("--name", o.name, "node name (node-1)");
   app.add_option("--dir", o.dir, "node directory (backing/, mnt/, sshd/, state.json)");
   app.add_option("--firmware-dir", o.firmware_dir, "directory of firmware images (IMAGE.yaml)");
@@ -31,8 +31,13 @@ int main(int argc, char** argv) {
   app.add_option("--control-group", group, "group allowed to use the control socket");
   app.add_option("--check", check, "validate firmware image files and exit");
   app.add_flag("--help-image", help_image, "print the firmware image format and exit");
+  app.add_flag("--schema", schema, "print the firmware image format as a JSON Schema and exit");
   CLI11_PARSE(app, argc, argv);
 
+  if (schema) {
+    std::printf("%s\n", FirmwareImageSchema().dump(2).c_str());
+    return 0;
+  }
   if (help_image) {
     std::fputs(DescribeFirmwareFormat().c_str(), stdout);
     return 0;

@@ -1,6 +1,9 @@
 // The real agent binary driving the real fio (Debian's fio 3.33).
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "tests/integration/agent_runner.h"
 
 using fwcanary::testing::AgentRun;
@@ -49,4 +52,33 @@ TEST_CASE("an fio that exits non-zero is a clear error", "[agent][fio][fault]") 
                           R"({"engine": "fio", "duration_s": 1, "fio": {"binary": "/bin/false"}})");
   CHECK(run.exit_code == 2);
   CHECK_THAT(run.stderr_text, Catch::Contains("fio exited with status 1"));
+}
+
+TEST_CASE("an fio that fails after measuring still gives a summary of what it measured", "[agent][fio][fault]") {
+  // engine.h's contract: a bare error only when nothing was measured. A wrapper runs the real
+  // fio to the end of its phase and then exits 3 (as an fio killed by a full disk at the end
+  // would): the intervals it printed stand, and the summary says what went wrong.
+  ScratchDir dir;
+  std::string wrapper = dir.path + "/fio-then-fail";
+  {
+    std::ofstream out(wrapper);
+    out << "#!/bin/sh\nfio \"$@\"\nexit 3\n";
+  }
+  std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+  AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/w"},
+                          R"({"engine": "fio", "concurrency": 2, "fio": {"binary": ")" + wrapper +
+                              R"(", "nrfiles": 100}, "phases": [{"name": "steady", "duration_s": 3}],
+                              "mix": {"deliver": 0.5, "retrieve": 0.5, "scan": 0},
+                              "size": {"dist": "fixed", "mean_bytes": 16384}})");
+  INFO(run.stderr_text);
+  CHECK(run.exit_code == 2);
+  auto iv = run.intervals("steady");
+  REQUIRE(!iv.empty());
+  uint64_t deliver = 0;
+  for (const auto& r : iv) deliver += r["ops"]["deliver"]["count"].get<uint64_t>();
+  const json& sum = run.summary();
+  CHECK(sum["status"] == "error");
+  CHECK_THAT(sum["error"].get<std::string>(), Catch::Contains("fio exited with status 3"));
+  CHECK(sum["ops"]["deliver"]["count"] == deliver);
+  CHECK(deliver > 0);
 }

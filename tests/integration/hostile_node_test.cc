@@ -234,5 +234,40 @@ TEST_CASE("hostile node: a journal that refuses to record flash_sent stops that 
   CHECK(report["run"]["exit_code"] == 2);
 }
 
+TEST_CASE("rollout: a disruptive upgrade reboots each node under its own agent: its during window ends there, the run passes", "[fault]") {
+  // 1.1-reboot kills every process on the node it flashes (lab/firmware/1.1-reboot.yaml). On the
+  // lab each node is its own client, so the agent measuring the canary dies with the reboot. The
+  // bench of the demo's resolving power found this ended the run as an ERROR, and a good
+  // disruptive firmware could never pass (docs/DESIGN.md promises: the "during" window is what
+  // the other nodes see).
+  TestLab lab(2, "127.0.50");
+  std::string scn = ShortScenario(lab, "reboot", {kSteady, kSurge, kErrorsOnlyJudge});
+  const std::string runs = lab.dir + "/runs";
+  CommandResult run = RunOnLab(lab, scn, "1.1-reboot", runs);
+  INFO(run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.find("node-1: connection to 127.0.50.1 lost") != std::string::npos);
+  CHECK(run.err.find("(the upgrade rebooted its node under it: its window ends there)") != std::string::npos);
+  for (int n = 1; n <= 2; ++n) {
+    INFO("node-" << n);
+    CHECK(lab.Ask(n, "fwsim-node version") == "1.1-reboot");
+    CHECK(StatusField(lab, n, "flashes") == "1");
+  }
+  std::string dir = OnlyRunDir(runs);
+  nlohmann::json report = nlohmann::json::parse(ReadAll(dir + "/report.json"));
+  CHECK(report["run"]["verdict"] == "PASS");
+  // The ended window is kept for the record: the canary's samples up to the reboot, no summary.
+  bool seen = false;
+  for (const auto& w : report["windows"]) {
+    if (w["name"] != "wave1.during") continue;
+    for (const auto& n : w["nodes"]) {
+      if (n["node"] != "node-1") continue;
+      seen = true;
+      CHECK(n["status"] == "no summary");
+    }
+  }
+  CHECK(seen);
+}
+
 }  // namespace
 }  // namespace fwcanary::testing

@@ -181,7 +181,7 @@ TEST_CASE("rollout: a drift check catches a setting the upgrade reset") {
 // Where the kill test's controller writes; read by the killer thread.
 // `fwcanary run ARGS`, then `fwcanary resume` until the controller exits on its own, with the
 // journal's kill point armed: each process SIGKILLs itself right after committing the first state
-// not killed at before (harness/journal/kill_point.h). Returns the last result; `kills` gets the
+// not killed at before (rundir/kill_point.h). Returns the last result; `kills` gets the
 // states killed at.
 CommandResult RunKilledAtEveryState(const TestLab& lab, const std::vector<std::string>& run_args,
                                     std::set<std::string>& kills) {

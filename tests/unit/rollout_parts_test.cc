@@ -9,7 +9,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "harness/journal/journal.h"
+#include "rundir/journal.h"
 #include "harness/rollout/fan_out.h"
 #include "harness/rollout/progress.h"
 #include "tests/unit/scratch.h"

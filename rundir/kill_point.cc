@@ -1,4 +1,4 @@
-#include "harness/journal/kill_point.h"
+#include "rundir/kill_point.h"
 
 #include <fcntl.h>
 #include <signal.h>

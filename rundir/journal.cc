@@ -1,11 +1,11 @@
-#include "harness/journal/journal.h"
+#include "rundir/journal.h"
 
 #include <chrono>
 #include <filesystem>
 #include <iterator>
 
 #include "common/sqlite_db.h"
-#include "harness/journal/kill_point.h"
+#include "rundir/kill_point.h"
 
 namespace fwcanary::journal {
 namespace {
