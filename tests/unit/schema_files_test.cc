@@ -89,7 +89,11 @@ void CompareDefaults(const json& schema, const json& actual, const std::string& 
                      std::vector<std::string>* wrong, int* checked) {
   if (!schema.contains("properties")) return;
   for (const auto& [name, prop] : schema["properties"].items()) {
-    if (!actual.contains(name)) continue;
+    if (!actual.contains(name)) {
+      // A stated default the test cannot read from the struct is a gap in this test.
+      if (prop.contains("default")) wrong->push_back(at + name + ": not read from the struct by this test");
+      continue;
+    }
     if (prop.contains("default")) {
       ++*checked;
       const json& d = prop["default"];
@@ -106,10 +110,77 @@ void CompareDefaults(const json& schema, const json& actual, const std::string& 
 TEST_CASE("the workload table's default texts are the spec struct's initial values") {
   std::vector<std::string> wrong;
   int checked = 0;
-  CompareDefaults(WorkloadSpecSchema(), WorkloadSpec{}.ToJson(), "", &wrong, &checked);
+  const WorkloadSpec spec;
+  json actual = spec.ToJson();
+  actual["duration_s"] = spec.duration_s;  // not in ToJson: it only makes the default phase
+  CompareDefaults(WorkloadSpecSchema(), actual, "", &wrong, &checked);
   for (const auto& w : wrong) UNSCOPED_INFO(w);
   CHECK(wrong.empty());
   CHECK(checked >= 25);  // every scalar field with a plain default, nested ones included
+}
+
+TEST_CASE("the scenario tables' default texts are the scenario structs' initial values") {
+  const scenario::Scenario sc;
+  const scenario::Check check;
+  json waves = json::array();
+  for (const auto& w : sc.rollout.waves) {
+    waves.push_back(w.find('%') == std::string::npos ? json(std::stoi(w)) : json(w));
+  }
+  const json actual = {
+      {"transport", sc.transport},
+      {"ssh",
+       {{"known_hosts", sc.ssh.known_hosts}, {"host_keys", sc.ssh.host_keys},
+        {"connect_timeout_s", sc.ssh.connect_timeout_s}, {"command_timeout_s", sc.ssh.command_timeout_s},
+        {"upload_timeout_s", sc.ssh.upload_timeout_s}, {"silence_s", sc.ssh.silence_s},
+        {"keepalive_s", sc.ssh.keepalive_s}, {"concurrency", sc.ssh.concurrency}}},
+      {"firmware",
+       {{"reboots", sc.firmware.reboots}, {"reboot_timeout_s", sc.firmware.reboot_timeout_s},
+        {"stable_s", sc.firmware.stable_s}, {"resend_after_s", sc.firmware.resend_after_s}}},
+      {"health", json::array()},
+      {"drift", json::array()},
+      {"rollout",
+       {{"waves", waves}, {"max_failures", sc.rollout.max_failures}, {"pause_s", sc.rollout.pause_s},
+        {"allow_unrollbackable", sc.rollout.allow_unrollbackable}, {"lock_path", sc.rollout.lock_path},
+        {"lock_ttl_s", sc.rollout.lock_ttl_s}}},
+      {"judge", {{"alpha", sc.judge.alpha}}},
+      {"reports", {{"dir", sc.reports.dir}}},
+  };
+  std::vector<std::string> wrong;
+  int checked = 0;
+  json schema = scenario::ScenarioSchema();
+  schema["properties"].erase("workload");  // the spec's own test above
+  CompareDefaults(schema, actual, "", &wrong, &checked);
+  const json check_actual = {{"timeout_s", check.cmd.timeout_s}, {"expect_exit", check.expect_exit},
+                             {"on", check.on}};
+  CompareDefaults(schema["properties"]["health"]["items"], check_actual, "health[].", &wrong, &checked);
+  for (const auto& w : wrong) UNSCOPED_INFO(w);
+  CHECK(wrong.empty());
+  CHECK(checked >= 25);
+}
+
+TEST_CASE("the firmware image table's default texts are the profile struct's initial values") {
+  const lab::FirmwareProfile p;
+  json latency = json::object();
+  for (std::size_t op = 0; op < lab::kFsOpCount; ++op) {
+    latency[lab::FsOpName(static_cast<lab::FsOp>(op))] = p.base_us[op];
+  }
+  const json actual = {
+      {"flash_seconds", p.flash_seconds},
+      {"disruptive", p.disruptive},
+      {"management_returns", p.management_returns},
+      {"changes_boot_id", p.changes_boot_id},
+      {"service_slots", p.service_slots},
+      {"latency_us", latency},
+      {"per_kib_us", {{"read", p.read_us_per_kib}, {"write", p.write_us_per_kib}}},
+      {"load_knee", {{"ops_per_s", p.knee_ops_per_s}, {"slowdown", p.knee_slowdown}}},
+      {"space", {{"per_file_bytes", p.space_per_file_bytes}, {"bytes_factor", p.space_bytes_factor}}},
+  };
+  std::vector<std::string> wrong;
+  int checked = 0;
+  CompareDefaults(lab::FirmwareImageSchema(), actual, "", &wrong, &checked);
+  for (const auto& w : wrong) UNSCOPED_INFO(w);
+  CHECK(wrong.empty());
+  CHECK(checked >= 15);
 }
 
 }  // namespace
