@@ -803,7 +803,8 @@ Outcome Controller::WaveStep(const Wave& wave) {
     Record(j_.FinishStep(judge_step, {{"verdict", "FAIL"}, {"reason", failures.front()},
                                       {"exit_code", infra ? kExitError : kExitRegression}, {"wave", wj}}));
     bool rolled = RollBack(wave);
-    return Finish(infra || !rolled ? kExitError : kExitRegression, failures.front());
+    return Finish(infra || !rolled ? kExitError : kExitRegression,
+                  failures.front() + (rolled ? "" : "; the wave's rollback did not complete"));
   }
 
   // After: the whole workload again; the judge compares.
