@@ -74,6 +74,12 @@ std::string RenderJUnit(const json& model) {
       cases.push_back({"activation: " + text.substr(0, text.find('\n')), cls, "failure", text.substr(0, text.find('\n')),
                        text});
     }
+    if (wave.contains("upgrade")) {  // the upgrade window: its own testcase
+      const json& up = wave["upgrade"];
+      std::string v = ModelString(up, "verdict");
+      cases.push_back({suite + " upgrade window", cls, v == "FAIL" ? "failure" : v == "INCONCLUSIVE" ? "skipped" : "",
+                       ModelString(up, "reason"), ""});
+    }
     const json& judge = wave["judge"];
     if (judge.is_object()) {
       for (const auto& m : judge.value("metrics", json::array())) {

@@ -1,6 +1,7 @@
 #include "reports/markdown.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 #include "reports/run_model.h"
@@ -82,6 +83,27 @@ std::string RenderMarkdown(const json& model) {
   }
   if (stall_count > 10) stalls += "- ... and " + std::to_string(stall_count - 10) + " more (report.html)\n";
   if (!stalls.empty()) md += "\n### Stalls\n" + stalls;
+  // The upgrade window: what the clients of each wave's targets saw while they flashed.
+  std::string upgrade;
+  for (const auto& w : model["waves"]) {
+    if (!w.contains("upgrade")) continue;
+    const json& up = w["upgrade"];
+    const std::string wave = std::to_string(w.value("wave", 0));
+    const std::string reason = ModelString(up, "reason");
+    if (!reason.empty()) {
+      upgrade += "- wave " + wave + ": " + ModelString(up, "verdict") + ": " + Cell(reason) + "\n";
+      continue;
+    }
+    double longest = 0;
+    for (const auto& c : up.value("clients", json::array())) {
+      if (ModelString(c, "role") == "upgraded") longest = std::max(longest, c.value("longest_stall_s", 0.0));
+    }
+    char line[160];
+    std::snprintf(line, sizeof line, "- wave %s: PASS: longest pause of an upgraded target's client %.0f s (limit %.0f s), no errors\n",
+                  wave.c_str(), longest, up["limits"].value("max_stall_s", 0.0));
+    upgrade += line;
+  }
+  if (!upgrade.empty()) md += "\n### The upgrade window\n" + upgrade;
   std::string drift;
   for (const auto& d : model["drift"]) {
     if (d.value("changed", false))

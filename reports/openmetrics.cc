@@ -63,6 +63,18 @@ std::string RenderOpenMetrics(const json& model) {
     w.Sample("fwcanary_wave_passed", {{"wave", std::to_string(wave.value("wave", 0))}},
              ModelString(wave, "verdict") == "PASS");
   }
+  w.Family("fwcanary_upgrade_longest_stall_seconds", "gauge",
+           "the longest time a client saw no operation complete while its wave flashed");
+  for (const auto& wave : model["waves"]) {
+    if (!wave.contains("upgrade")) continue;
+    for (const auto& c : wave["upgrade"].value("clients", json::array())) {
+      if (!c.value("has_data", false)) continue;
+      w.Sample("fwcanary_upgrade_longest_stall_seconds",
+               {{"wave", std::to_string(wave.value("wave", 0))}, {"node", ModelString(c, "node")},
+                {"role", ModelString(c, "role")}},
+               c.value("longest_stall_s", 0.0));
+    }
+  }
   // The canary's absolute figures per wave, phase and class: what a trend chart plots.
   w.Family("fwcanary_canary_throughput_ops", "gauge", "operations per second per canary client after the upgrade");
   std::string p;

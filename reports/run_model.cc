@@ -346,6 +346,13 @@ Result<json> BuildRunModel(const std::string& run_dir) {
     auto verdict = ReadTextFile(layout.VerdictJsonPath(w));
     wave["judge"] = verdict.ok() ? json::parse(verdict.value(), nullptr, false) : json(nullptr);
     if (wave["judge"].is_discarded()) wave["judge"] = nullptr;
+    // The upgrade window's judgment: the file is written as soon as it is judged, so a run
+    // stopped before the wave's verdict still shows it.
+    if (!wave.contains("upgrade")) {
+      auto up = ReadTextFile(layout.UpgradeJsonPath(w));
+      json u = up.ok() ? json::parse(up.value(), nullptr, false) : json();
+      if (u.is_object()) wave["upgrade"] = u;
+    }
     json rb = j.StepData(StepName(w, WaveStep::kRollback));
     wave["rolled_back"] = j.Step(StepName(w, WaveStep::kRollback)) == journal::StepState::kDone
                               ? json(rb.value("ok", false))

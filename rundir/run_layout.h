@@ -58,6 +58,13 @@ class RunLayout {
   std::string VerdictTextPath(int wave) const {
     return dir_ + "/verdict-" + WaveName(wave) + ".txt";
   }
+  // The upgrade window's judgment (harness/judge/upgrade_window.h).
+  std::string UpgradeJsonPath(int wave) const {
+    return dir_ + "/upgrade-" + WaveName(wave) + ".json";
+  }
+  std::string UpgradeTextPath(int wave) const {
+    return dir_ + "/upgrade-" + WaveName(wave) + ".txt";
+  }
   std::string DriftBeforePath(const std::string& node) const {
     return dir_ + "/drift-before-" + node + ".txt";
   }

@@ -38,6 +38,12 @@ Result<SummaryRecord> FioEngine::Run(const WorkloadSpec& spec, const WorkDir& wo
     return Status::NotFound("fio binary '" + spec.fio.binary +
                             "' not found (install Debian's fio package or set fio.binary)");
   }
+  for (const auto& p : spec.phases) {
+    if (p.open_ended) {
+      return Status::InvalidArgument("phase '" + p.name +
+                                     "': open_ended needs the mail engine (a fio job runs its full time)");
+    }
+  }
   if (Status s = workdir.MakeDirs("fio"); !s.ok()) return s;
   Progress progress;
   SummaryRecord sum;

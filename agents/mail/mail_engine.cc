@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "agents/end_file_watch.h"
 #include "agents/mail/arrival_schedule.h"
 #include "agents/mail/mail_ops.h"
 #include "agents/mail/mail_store.h"
@@ -363,6 +364,8 @@ bool MailRun::RunPhase(std::size_t index) {
   auto interval_start = start;
   auto next_tick = start + interval;
   std::optional<double> drain_time;
+  std::optional<EndFileWatch> told;
+  if (p.open_ended) told.emplace(spec_.workdir + "/" + kEndPhaseFile);
   progress_.Log("phase " + p.name + ": " + (closed ? "closed loop, " + std::to_string(spec_.concurrency) + " workers"
                                                    : std::to_string(static_cast<int>(rate)) + " ops/s") +
                 (p.drain ? ", until the backlog is empty" : ""));
@@ -398,6 +401,11 @@ bool MailRun::RunPhase(std::size_t index) {
       break;
     }
     if (now >= end) break;
+    if (told && told->Seen()) {
+      progress_.Log("phase " + p.name + ": ended by the controller after " +
+                    std::to_string(static_cast<int>(Seconds(now - start))) + " s");
+      break;
+    }
     if (now >= next_tick) {
       RetryDeferred();
       CloseInterval(p, rate, Seconds(next_tick - interval_start), acc);

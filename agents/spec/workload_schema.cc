@@ -69,6 +69,9 @@ const std::vector<FieldDef<Phase>>& PhaseTable() {
        0, 1000, Set(&Phase::multiplier)},
       {"drain", FieldKind::kBool, "false", "end when the delivery backlog is empty", {}, {},
        Set(&Phase::drain)},
+      {"open_ended", FieldKind::kBool, "false",
+       "end early (duration_s at most) when a file `end-phase` appears in the work directory (mail engine)",
+       {}, {}, Set(&Phase::open_ended)},
   };
   return t;
 }
@@ -222,6 +225,7 @@ nlohmann::json WorkloadSpec::ToJson() const {
   j["phases"] = json::array();
   for (const auto& p : phases) {
     json pj = {{"name", p.name}, {"duration_s", p.duration_s}, {"drain", p.drain}};
+    if (p.open_ended) pj["open_ended"] = true;
     if (p.rate) pj["rate"] = *p.rate;
     else pj["multiplier"] = p.multiplier;
     j["phases"].push_back(pj);

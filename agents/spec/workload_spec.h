@@ -40,7 +40,13 @@ struct Phase {
   std::optional<double> rate;     // absolute ops/s; else multiplier x the spec's rate
   double multiplier = 1.0;        // surge: e.g. 3 for the post-holiday case
   bool drain = false;             // ends as soon as the delivery backlog is empty
+  // Ends early, at most duration_s, once a file named kEndPhaseFile appears in the work
+  // directory: how the controller ends the upgrade window when the wave is active again,
+  // whatever the upgrade took (the agent still finishes its sweep and summary). Mail engine.
+  bool open_ended = false;
 };
+
+inline constexpr const char* kEndPhaseFile = "end-phase";
 
 struct FioOptions {
   std::string binary = "fio";

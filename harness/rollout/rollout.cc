@@ -21,6 +21,7 @@
 #include "rundir/run_layout.h"
 #include "harness/judge/judge.h"
 #include "harness/judge/verdict_render.h"
+#include "harness/judge/upgrade_window.h"
 #include "harness/judge/wave_judgment.h"
 #include "harness/rollout/activation.h"
 #include "harness/rollout/agent_window.h"
@@ -30,6 +31,7 @@
 #include "harness/rollout/node_session.h"
 #include "harness/rollout/plan.h"
 #include "harness/rollout/progress.h"
+#include "harness/rollout/upgrade_check.h"
 #include "harness/scenario/command_template.h"
 #include "reports/render_run.h"
 #include "reports/run_model.h"
@@ -147,6 +149,9 @@ class Controller {
   enum class Sent { kAccepted, kUnknown, kRefused };
   Sent SendRollback(NodeSession& s, const Node& n, const std::string& to);
   std::vector<std::string> Activate(const Wave& wave);
+  std::vector<std::string> ActivateAndRecord(const Wave& wave);
+  void EndUpgradeWindow(std::chrono::steady_clock::time_point started);
+  Outcome JudgeUpgrade(const Wave& wave, nlohmann::json& wj);
   bool RollBack(const Wave& wave);
   Outcome Postflight();
   std::vector<StageEstimate> Estimates() const;
@@ -171,6 +176,7 @@ class Controller {
   judge::CarriedNoise carried_;
   std::map<std::string, std::string> previous_after_;
   std::string previous_window_;
+  std::string open_window_;  // the agent window running now (its name, attempt included)
   nlohmann::json waves_ = nlohmann::json::array();
   std::unique_ptr<LeaseKeeper> keeper_;
   const Wave* current_wave_ = nullptr;  // the wave whose nodes may be off their old firmware
@@ -431,6 +437,7 @@ Outcome Controller::Window(const std::string& step, const std::string& window,
   for (const auto* c : sc_.inventory.Clients()) files[c->name] = layout_.SamplesPath(name, c->name);
   Record(j_.BeginStep(step, {{"attempt", attempt}, {"samples", files}}));
   if (Outcome out = JournalBroken(wave)) return out;
+  open_window_ = name;
   WindowResult r = RunAgentWindow(sc_, sc_.inventory.Clients(), name, spec, dir_, during,
                                   during ? 2.0 : 0.0, Logger(), [] { return !StopRequested(); });
   if (StopRequested()) return Interrupted(window);
@@ -714,6 +721,80 @@ bool Controller::RollBack(const Wave& wave) {
   return ok;
 }
 
+// The activation step, journaled: run inside the upgrade window (which then ends with it), or
+// after it when the window could not wait (fio) or was run before a resume.
+std::vector<std::string> Controller::ActivateAndRecord(const Wave& wave) {
+  const std::string step = rundir::StepName(wave.number, rundir::WaveStep::kActivation);
+  Record(j_.BeginStep(step));
+  std::vector<std::string> failures = Activate(wave);
+  if (!StopRequested()) Record(j_.FinishStep(step, {{"failures", failures}}));
+  return failures;
+}
+
+// Ends the open-ended upgrade window: the margin after activation (to see the recovery), at
+// least --during-s in all, then a file in each agent's work directory ends its phase.
+void Controller::EndUpgradeWindow(std::chrono::steady_clock::time_point started) {
+  using Clock = std::chrono::steady_clock;
+  const auto until = std::max(Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                 std::chrono::duration<double>(sc_.upgrade.margin_s)),
+                              started + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(o_.during_s)));
+  while (Clock::now() < until && !StopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  if (StopRequested()) return;
+  const std::string window = open_window_;
+  FanOut<const Node*>(sc_.inventory.Clients(), sc_.ssh.concurrency, [&](const Node* c) {
+    NodeSession s(sc_, *c);
+    const std::string path = c->vars.at("workdir") + "/" + window + "/" + kEndPhaseFile;
+    // The agent removes the file when it sees it; an agent already gone (its node rebooted)
+    // leaves it in a work directory it never cleaned up anyway.
+    auto r = s.Run("touch -- " + scenario::ShellQuote(path), sc_.ssh.command_timeout_s);
+    if (!r.ok() || r->exit_code != 0) {
+      Log(c->name + ": could not end its upgrade window (" +
+          (r.ok() ? SafeText(r->err) : r.status().message()) + "); it ends at its longest");
+    }
+  });
+}
+
+// The upgrade window, judged (harness/judge/upgrade_window.h): a FAIL halts and rolls back
+// like any other, before the after window is spent on a firmware already known bad.
+Outcome Controller::JudgeUpgrade(const Wave& wave, nlohmann::json& wj) {
+  const std::string w = rundir::WaveName(wave.number);
+  const std::string during_step = rundir::StepName(wave.number, rundir::WaveStep::kDuring);
+  const nlohmann::json data = j_.StepData(during_step);
+  if (data.contains("skipped") || !data.contains("samples")) return std::nullopt;
+  UpgradeCheckInput in;
+  for (const auto* n : wave.nodes) in.targets.insert(n->name);
+  for (const auto* c : sc_.inventory.Clients()) in.clients.emplace_back(c->name, c->writes_to);
+  for (const auto& [node, path] : data["samples"].items()) in.during[node] = layout_.LocateSamples(path.get<std::string>());
+  in.baseline = baseline_;
+  for (const auto& n : data.value("ended_with_reboot", std::vector<std::string>{})) in.ended_with_reboot.insert(n);
+  in.limits.max_stall_s = sc_.upgrade.max_stall_s;
+  in.limits.max_errors = sc_.upgrade.max_errors;
+  in.limits.recovery_tolerance = sc_.upgrade.recovery_tolerance;
+  judge::UpgradeJudgment u = CheckUpgradeWindow(in);
+  const std::string table = judge::RenderUpgradeTable(u);
+  for (Status st : {WriteTextFile(layout_.UpgradeJsonPath(wave.number), judge::ToJson(u).dump(2) + "\n"),
+                    WriteTextFile(layout_.UpgradeTextPath(wave.number), table)}) {
+    if (!st.ok()) Log(st.message());
+  }
+  Log(w + " upgrade window:\n" + table);
+  wj["upgrade"] = judge::ToJson(u);
+  if (u.overall == judge::Verdict::kPass) return std::nullopt;
+  const std::string judge_step = rundir::StepName(wave.number, rundir::WaveStep::kJudge);
+  const int code = judge::ExitCodeFor(u.overall);
+  wj["verdict"] = judge::VerdictName(u.overall);
+  wj["reason"] = u.reason;
+  waves_.push_back(wj);
+  Record(j_.FinishStep(judge_step, {{"verdict", judge::VerdictName(u.overall)}, {"reason", u.reason},
+                                    {"exit_code", code}, {"wave", wj}}));
+  if (Outcome out = JournalBroken(&wave)) return out;
+  Log(w + ": " + judge::VerdictName(u.overall) + " on the upgrade window: halting and rolling back " +
+      std::to_string(wave.nodes.size()) + " node(s)");
+  progress_.EnterStage(w, "rollback");
+  bool rolled = RollBack(wave);
+  return Finish(rolled ? code : kExitError, u.reason + (rolled ? "" : " (and the rollback did not complete)"));
+}
+
 Outcome Controller::WaveStep(const Wave& wave) {
   using rundir::StepName;
   using rundir::WaveStep;
@@ -761,14 +842,28 @@ Outcome Controller::WaveStep(const Wave& wave) {
       Log(w + ": " + std::to_string(wave.nodes.size() - to_flash.size()) +
           " node(s) were flashed before the controller stopped; not flashing them again");
     }
+    // The upgrade window lasts until the wave is active again plus a margin (the mail engine's
+    // open-ended phase, ended by the controller), whatever the upgrade takes; at least
+    // --during-s, at most what the flash and the activation may take. The fio engine cannot
+    // end a job early: its window is --during-s.
     WorkloadSpec during = sc_.workload;
-    during.phases = {Phase{"during", o_.during_s, std::nullopt, 1.0, false}};
+    const bool open = sc_.workload.engine == "mail";
+    const double longest = o_.during_s + sc_.firmware.upgrade.timeout_s + sc_.firmware.reboot_timeout_s +
+                           sc_.firmware.stable_s + sc_.upgrade.margin_s;
+    during.phases = {Phase{"during", open ? longest : o_.during_s, std::nullopt, 1.0, false, open}};
     std::map<std::string, std::string> samples;
     if (to_flash.empty()) {
       Record(j_.FinishStep(during_step, {{"skipped", "flashed before the controller stopped"}}));
       if (Outcome out = JournalBroken(&wave)) return out;
     } else if (Outcome out = Window(during_step, w + "-during", during,
-                                    [&] { Flash(to_flash); }, &samples, &wave)) {
+                                    [&] {
+                                      const auto started = std::chrono::steady_clock::now();
+                                      Flash(to_flash);
+                                      if (!open) return;
+                                      ActivateAndRecord(wave);
+                                      EndUpgradeWindow(started);
+                                    },
+                                    &samples, &wave)) {
       return out;
     }
   }
@@ -778,10 +873,8 @@ Outcome Controller::WaveStep(const Wave& wave) {
   if (j_.Step(activation_step) == StepState::kDone) {
     failures = j_.StepData(activation_step).value("failures", std::vector<std::string>{});
   } else {
-    Record(j_.BeginStep(activation_step));
-    failures = Activate(wave);
+    failures = ActivateAndRecord(wave);
     if (StopRequested()) return Interrupted(w + " activation");
-    Record(j_.FinishStep(activation_step, {{"failures", failures}}));
   }
   if (Outcome out = JournalBroken(&wave)) return out;
   for (const auto* n : wave.nodes) {
@@ -806,6 +899,8 @@ Outcome Controller::WaveStep(const Wave& wave) {
     return Finish(infra || !rolled ? kExitError : kExitRegression,
                   failures.front() + (rolled ? "" : "; the wave's rollback did not complete"));
   }
+
+  if (Outcome out = JudgeUpgrade(wave, wj)) return out;
 
   // After: the whole workload again; the judge compares.
   progress_.EnterStage(w, "post-upgrade window");

@@ -79,6 +79,19 @@ struct JudgeSettings {
   double alpha = 0.01;
 };
 
+// The upgrade window's limits (harness/judge/upgrade_window.h): what a client of an upgraded
+// target may see while it flashes. The defaults are a storage team's: Linux's default SCSI
+// command timeout is 30 s (/sys/block/sdX/device/timeout) and an NFS hard mount's first
+// retransmission comes after timeo=600 (60 s); a pause of 15 s leaves room for the multipath
+// failover behind it, and is about what a POP or IMAP client sits through before its user
+// retries. A non-disruptive upgrade returns no errors to its clients at all.
+struct UpgradeSettings {
+  double max_stall_s = 15;          // longest time with operations due and none completing
+  uint64_t max_errors = 0;          // failed operations + refused deliveries, per client
+  double recovery_tolerance = 0.2;  // "back to baseline": throughput within this share of it
+  double margin_s = 15;             // the window goes on this long after the wave is active
+};
+
 struct Reports {
   std::string dir = "runs";    // run directories are created under it
   std::string history;         // history.db path; empty: none
@@ -97,6 +110,7 @@ struct Scenario {
   WorkloadSpec workload;
   Rollout rollout;
   JudgeSettings judge;
+  UpgradeSettings upgrade;
   Reports reports;
 };
 

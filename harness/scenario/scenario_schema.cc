@@ -302,6 +302,27 @@ const std::vector<FieldDef<JudgeSettings>>& JudgeTable() {
   return t;
 }
 
+const std::vector<FieldDef<UpgradeSettings>>& UpgradeTable() {
+  static const std::vector<FieldDef<UpgradeSettings>> t = {
+      {"max_stall_s", FieldKind::kNumber, "15",
+       "a client of an upgraded target whose I/O stalls longer than this while it flashes FAILs the wave",
+       0, 3600, Set(&UpgradeSettings::max_stall_s)},
+      {"max_errors", FieldKind::kInteger, "0",
+       "failed operations plus refused deliveries a client may see while its target flashes", 0, 1e12,
+       [](const json& v, UpgradeSettings& o, const FieldContext&) {
+         o.max_errors = v.get<uint64_t>();
+         return Status::Ok();
+       }},
+      {"recovery_tolerance", FieldKind::kNumber, "0.2",
+       "after a stall, throughput within this share of the baseline's counts as recovered", 0.01, 1,
+       Set(&UpgradeSettings::recovery_tolerance)},
+      {"margin_s", FieldKind::kNumber, "15",
+       "the upgrade window goes on this long after the wave is active again (to see the recovery)", 0,
+       3600, Set(&UpgradeSettings::margin_s)},
+  };
+  return t;
+}
+
 const std::vector<FieldDef<Reports>>& ReportsTable() {
   static const std::vector<FieldDef<Reports>> t = {
       {"dir", FieldKind::kString, "runs", "run directories go under it", {}, {},
@@ -380,6 +401,9 @@ const std::vector<FieldDef<Scenario>>& ScenarioTable() {
        Nested(&Scenario::rollout, &RolloutTable), false, nullptr, [] { return TableSchema(RolloutTable()); }},
       {"judge", FieldKind::kObject, "{}", "tolerances and alpha", {}, {},
        Nested(&Scenario::judge, &JudgeTable), false, nullptr, [] { return TableSchema(JudgeTable()); }},
+      {"upgrade", FieldKind::kObject, "{}", "limits for the upgrade window (what clients see while a wave flashes)",
+       {}, {}, Nested(&Scenario::upgrade, &UpgradeTable), false, nullptr,
+       [] { return TableSchema(UpgradeTable()); }},
       {"reports", FieldKind::kObject, "{}", "where results go", {}, {},
        Nested(&Scenario::reports, &ReportsTable), false, nullptr, [] { return TableSchema(ReportsTable()); }},
   };

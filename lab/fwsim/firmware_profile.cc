@@ -95,6 +95,32 @@ const std::vector<FieldDef<FirmwareProfile>>& ProfileTable() {
        0, 600, Set(&FirmwareProfile::flash_seconds)},
       {"disruptive", FieldKind::kBool, "false", "flashing unmounts (a host reboot)", {}, {},
        Set(&FirmwareProfile::disruptive)},
+      {"giveback_seconds", FieldKind::kNumber, "0",
+       "a second I/O hold at the end of a non-disruptive flash (an HA pair's giveback); 0: none", 0, 600,
+       Set(&FirmwareProfile::giveback_seconds)},
+      {"giveback_after_s", FieldKind::kNumber, "10", "normal service between the takeover and the giveback hold",
+       0, 600, Set(&FirmwareProfile::giveback_after_s)},
+      {"error_seconds", FieldKind::kNumber, "0",
+       "before the hold, fail error_ops with EIO for this long (an upgrade that errors instead of pausing)", 0,
+       600, Set(&FirmwareProfile::error_seconds)},
+      {"error_ops", FieldKind::kArray, "[\"read\", \"write\", \"fsync\"]", "the operations error_seconds fails", {}, {},
+       [](const json& v, FirmwareProfile& p, const FieldContext& c) {
+         p.error_ops.clear();
+         for (std::size_t i = 0; i < v.size(); ++i) {
+           bool found = false;
+           for (std::size_t op = 0; op < kFsOpCount && v[i].is_string(); ++op) {
+             if (v[i].get<std::string>() == FsOpName(static_cast<FsOp>(op))) {
+               p.error_ops.push_back(static_cast<FsOp>(op));
+               found = true;
+             }
+           }
+           if (!found) return c.Element(i).Error("must be one of read, write, fsync, create, rename, unlink");
+         }
+         return Status::Ok();
+       },
+       false, nullptr, [] {
+         return json{{"items", {{"enum", {"read", "write", "fsync", "create", "rename", "unlink"}}}}};
+       }},
       {"management_returns", FieldKind::kBool, "true",
        "false: sshd does not come back after the flash (a bricked management plane)", {}, {},
        Set(&FirmwareProfile::management_returns)},

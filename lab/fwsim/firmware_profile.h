@@ -30,6 +30,14 @@ struct FirmwareProfile {
   std::string description;  // one line: what this image does
   double flash_seconds = 3;  // how long a flash holds I/O (or keeps the node down)
   bool disruptive = false;   // true: flashing unmounts and reboots (no I/O hold)
+  // Non-disruptive flashes as an HA pair does them: a takeover (the flash_seconds hold), the
+  // partner serving while the node upgrades, then a giveback (a second, shorter hold). 0: none.
+  double giveback_seconds = 0;
+  double giveback_after_s = 10;  // normal service between the two holds
+  // A takeover that fails I/O instead of holding it: for this long before the hold, the
+  // operations in error_ops return EIO at once. 0: none.
+  double error_seconds = 0;
+  std::vector<FsOp> error_ops = {FsOp::kRead, FsOp::kWrite, FsOp::kFsync};
   bool management_returns = true;  // false: sshd never comes back after the flash (bricked
                                    // management plane; `labctl down` still cleans up)
   std::string reports_version;  // non-empty: what `version` prints instead of `version` (a

@@ -177,12 +177,14 @@ int Create(const char* path, mode_t mode, fuse_file_info* fi) {
 }
 
 int Read(const char*, char* buf, size_t size, off_t off, fuse_file_info* fi) {
+  if (Ctx().model->Fails(FsOp::kRead)) return -EIO;
   auto t = Ctx().model->Begin(FsOp::kRead, size);
   ssize_t n = pread(static_cast<int>(fi->fh), buf, size, off);
   return n < 0 ? Err() : static_cast<int>(n);
 }
 
 int Write(const char*, const char* buf, size_t size, off_t off, fuse_file_info* fi) {
+  if (Ctx().model->Fails(FsOp::kWrite)) return -EIO;
   auto t = Ctx().model->Begin(FsOp::kWrite, size);
   int fd = static_cast<int>(fi->fh);
   uint64_t old_size = SizeOfFd(fd);
@@ -217,6 +219,7 @@ int Release(const char*, fuse_file_info* fi) {
 }
 
 int FSync(const char*, int datasync, fuse_file_info* fi) {
+  if (Ctx().model->Fails(FsOp::kFsync)) return -EIO;
   auto t = Ctx().model->Begin(FsOp::kFsync, 0);
   if (!Ctx().real_fsync) return 0;
   int fd = static_cast<int>(fi->fh);
@@ -258,6 +261,7 @@ int ReleaseDir(const char*, fuse_file_info* fi) {
 }
 
 int FSyncDir(const char*, int datasync, fuse_file_info* fi) {
+  if (Ctx().model->Fails(FsOp::kFsync)) return -EIO;
   auto t = Ctx().model->Begin(FsOp::kFsync, 0);
   if (!Ctx().real_fsync) return 0;
   int fd = dirfd(reinterpret_cast<DIR*>(fi->fh));

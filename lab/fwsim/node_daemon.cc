@@ -314,6 +314,14 @@ void NodeDaemon::FlashSequence(FirmwareProfile target) {
   if (target.disruptive) {
     mount_.Unmount();
   } else {
+    if (target.error_seconds > 0) {
+      uint32_t mask = 0;
+      for (FsOp op : target.error_ops) mask |= 1U << static_cast<uint32_t>(op);
+      model_->SetFailing(mask);
+      Log(o_.name, "failing I/O with EIO for " + std::to_string(target.error_seconds) + " s");
+      SleepSeconds(target.error_seconds);
+      model_->SetFailing(0);
+    }
     model_->Hold();
   }
   SleepSeconds(target.flash_seconds);
@@ -346,6 +354,13 @@ void NodeDaemon::FlashSequence(FirmwareProfile target) {
     }
   } else {
     model_->Release();
+    if (target.giveback_seconds > 0) {  // the partner serves, then gives the node back
+      SleepSeconds(target.giveback_after_s);
+      model_->Hold();
+      Log(o_.name, "giveback: I/O held for " + std::to_string(target.giveback_seconds) + " s");
+      SleepSeconds(target.giveback_seconds);
+      model_->Release();
+    }
   }
   {
     std::lock_guard lock(mu_);

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <atomic>
 #include <mutex>
 
 #include "lab/fwsim/firmware_profile.h"
@@ -60,6 +61,9 @@ class ServiceModel {
   // Opens the gate.
   void Release();
   bool held() const;
+  // Operations whose bit (1 << FsOp) is set fail with EIO at once (an upgrade throwing errors).
+  void SetFailing(uint32_t mask) { failing_.store(mask); }
+  bool Fails(FsOp op) const { return (failing_.load() >> static_cast<uint32_t>(op)) & 1U; }
 
   // Swaps the profile; takes effect for requests that begin afterwards.
   void SetProfile(const FirmwareProfile& profile);
@@ -69,6 +73,7 @@ class ServiceModel {
   int waiting() const;
 
  private:
+  std::atomic<uint32_t> failing_{0};
   void Leave(bool slot);
   double RecentRateLocked(Clock::time_point now);
 

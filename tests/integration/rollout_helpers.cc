@@ -34,6 +34,7 @@ std::string ShortScenario(const TestLab& lab, const std::string& name,
   replace("{name: steady, duration_s: 60}", "{name: steady, duration_s: 15}");
   replace("{name: surge, duration_s: 30, multiplier: 3}", "{name: surge, duration_s: 8, multiplier: 3}");
   replace("{name: drain, duration_s: 20, drain: true}", "{name: drain, duration_s: 5, drain: true}");
+  replace("  margin_s: 5\n", "  margin_s: 2\n");
   for (const auto& [a, b] : edits) replace(a, b);
   std::string path = lab.dir + "/" + name + ".yaml";
   std::ofstream(path) << text;

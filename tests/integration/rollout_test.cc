@@ -114,6 +114,20 @@ TEST_CASE("rollout: the good firmware passes every wave with the demo's own gate
   CHECK(result["waves"][1]["verdict"] == "PASS");
   CHECK(result["waves"][1]["reference"] == "wave1");
   CHECK(result["waves"][1]["controls"] == nlohmann::json::array({"node-1"}));
+  // The good NDU's two brief pauses (takeover 3 s, giveback 2 s) were seen, and passed: the
+  // canary's upgrade window, judged against the limit, with the controls beside it.
+  nlohmann::json up = result["waves"][0]["upgrade"];
+  INFO(up.dump(2));
+  CHECK(up["verdict"] == "PASS");
+  REQUIRE(up["clients"].size() == 3);
+  CHECK(up["clients"][0]["node"] == "node-1");
+  CHECK(up["clients"][0]["role"] == "upgraded");
+  CHECK(up["clients"][0]["stalls"] == 2);
+  CHECK(up["clients"][0]["longest_stall_s"].get<double>() >= 2);
+  CHECK(up["clients"][0]["longest_stall_s"].get<double>() <= 5);
+  CHECK(up["clients"][0]["errors"] == 0);
+  CHECK(up["clients"][1]["role"] == "control");
+  CHECK(up["clients"][1]["longest_stall_s"].get<double>() < 2);
   // The last wave's verdicts are differences in differences against node-1, not comparisons
   // with an assumed noise.
   nlohmann::json verdict = nlohmann::json::parse(std::ifstream(dir + "/verdict-wave2.json"));

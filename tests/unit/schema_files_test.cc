@@ -116,7 +116,7 @@ TEST_CASE("the workload table's default texts are the spec struct's initial valu
   CompareDefaults(WorkloadSpecSchema(), actual, "", &wrong, &checked);
   for (const auto& w : wrong) UNSCOPED_INFO(w);
   CHECK(wrong.empty());
-  CHECK(checked >= 25);  // every scalar field with a plain default, nested ones included
+  CHECK(checked >= 29);  // every scalar field with a plain default, nested ones included
 }
 
 TEST_CASE("the scenario tables' default texts are the scenario structs' initial values") {
@@ -143,6 +143,9 @@ TEST_CASE("the scenario tables' default texts are the scenario structs' initial 
         {"allow_unrollbackable", sc.rollout.allow_unrollbackable}, {"lock_path", sc.rollout.lock_path},
         {"lock_ttl_s", sc.rollout.lock_ttl_s}}},
       {"judge", {{"alpha", sc.judge.alpha}}},
+      {"upgrade",
+       {{"max_stall_s", sc.upgrade.max_stall_s}, {"max_errors", sc.upgrade.max_errors},
+        {"recovery_tolerance", sc.upgrade.recovery_tolerance}, {"margin_s", sc.upgrade.margin_s}}},
       {"reports", {{"dir", sc.reports.dir}}},
   };
   std::vector<std::string> wrong;
@@ -155,7 +158,7 @@ TEST_CASE("the scenario tables' default texts are the scenario structs' initial 
   CompareDefaults(schema["properties"]["health"]["items"], check_actual, "health[].", &wrong, &checked);
   for (const auto& w : wrong) UNSCOPED_INFO(w);
   CHECK(wrong.empty());
-  CHECK(checked >= 25);
+  CHECK(checked >= 29);
 }
 
 TEST_CASE("the firmware image table's default texts are the profile struct's initial values") {
@@ -167,6 +170,14 @@ TEST_CASE("the firmware image table's default texts are the profile struct's ini
   const json actual = {
       {"flash_seconds", p.flash_seconds},
       {"disruptive", p.disruptive},
+      {"giveback_seconds", p.giveback_seconds},
+      {"giveback_after_s", p.giveback_after_s},
+      {"error_seconds", p.error_seconds},
+      {"error_ops", [&] {
+         json a = json::array();
+         for (lab::FsOp op : p.error_ops) a.push_back(lab::FsOpName(op));
+         return a;
+       }()},
       {"management_returns", p.management_returns},
       {"changes_boot_id", p.changes_boot_id},
       {"service_slots", p.service_slots},
@@ -180,7 +191,7 @@ TEST_CASE("the firmware image table's default texts are the profile struct's ini
   CompareDefaults(lab::FirmwareImageSchema(), actual, "", &wrong, &checked);
   for (const auto& w : wrong) UNSCOPED_INFO(w);
   CHECK(wrong.empty());
-  CHECK(checked >= 15);
+  CHECK(checked >= 19);
 }
 
 }  // namespace
