@@ -283,7 +283,7 @@ std::vector<StageEstimate> Controller::Estimates() const {
   std::vector<StageEstimate> out = {{rundir::kPreflightStep, 5}, {rundir::kBaselineStep, window}};
   for (const auto& w : plan_.waves) {
     out.push_back({rundir::WaveName(w.number),
-                   o_.during_s + sc_.firmware.stable_s + 10 + window + sc_.rollout.pause_s});
+                   o_.during_s + sc_.firmware.stable_s + sc_.upgrade.margin_s + 10 + window + sc_.rollout.pause_s});
   }
   out.push_back({rundir::kPostflightStep, 2});
   return out;
