@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -93,11 +94,19 @@ WindowResult RunAgentWindow(const scenario::Scenario& sc,
   }
   log(window + ": agents started on " + std::to_string(clients.size()) + " client(s), " +
       std::to_string(static_cast<int>(spec.MaxDurationSeconds())) + " s at most");
+  // `during` (the flash and the activation) may throw: the agents' threads are joined first,
+  // or their destructors would terminate the controller with the wave half flashed.
+  std::exception_ptr thrown;
   if (during) {
     std::this_thread::sleep_for(std::chrono::duration<double>(during_delay_s));
-    during();
+    try {
+      during();
+    } catch (...) {
+      thrown = std::current_exception();
+    }
   }
   for (auto& t : threads) t.join();
+  if (thrown) std::rethrow_exception(thrown);
   return result;
 }
 
