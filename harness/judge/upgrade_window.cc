@@ -54,31 +54,44 @@ std::optional<double> Recovery(const Window& w, const Stall& s, double base, dou
   return std::nullopt;
 }
 
+// What broke a limit comes first; the stall within its limit, the backlog and the recovery
+// follow as context.
 void Describe(UpgradeClient& c, const UpgradeLimits& lim) {
-  std::vector<std::string> parts;
+  std::vector<std::string> breaches, context;
   if (c.lost + c.corrupt > 0) {
-    parts.push_back(std::to_string(c.lost) + " message(s) lost, " + std::to_string(c.corrupt) +
-                    " corrupt during the upgrade");
+    breaches.push_back(std::to_string(c.lost) + " message(s) lost, " + std::to_string(c.corrupt) +
+                       " corrupt during the upgrade");
+  }
+  if (c.integrity_failures > 0 && c.lost + c.corrupt == 0) {
+    breaches.push_back(std::to_string(c.integrity_failures) + " integrity failure(s) during the upgrade");
+  }
+  if (c.errors + c.refused > 0) {
+    std::string by;
+    for (const auto& [cls, n] : c.failed_by_class) by += (by.empty() ? "" : ", ") + cls + " " + std::to_string(n);
+    std::string s = std::to_string(c.errors) + " operation(s) failed and " + std::to_string(c.refused) +
+                    " deliveries were refused during the upgrade (limit " + std::to_string(lim.max_errors) +
+                    "): " + by;
+    (c.errors + c.refused > lim.max_errors ? breaches : context).push_back(s);
   }
   if (c.longest.seconds > 0 && !c.ended_with_reboot) {
     char res[16];
     std::snprintf(res, sizeof res, "%g", c.resolution_s);
-    parts.push_back(std::string("I/O stalled ") + (c.longest.open ? "at least " : "") +
+    std::string s = std::string("I/O stalled ") + (c.longest.open ? "at least " : "") +
                     Seconds(c.longest.seconds) + " during the upgrade (limit " + Seconds(lim.max_stall_s) +
-                    "; " + res + " s resolution)" + (c.longest.open ? ", still stalled when the window ended" : ""));
+                    "; " + res + " s resolution)" + (c.longest.open ? ", still stalled when the window ended" : "");
+    (c.longest.seconds > lim.max_stall_s ? breaches : context).push_back(s);
   }
-  if (c.errors + c.refused > 0) {
-    parts.push_back(std::to_string(c.errors) + " operation(s) failed and " + std::to_string(c.refused) +
-                    " deliveries were refused during the upgrade (limit " + std::to_string(lim.max_errors) + ")");
-  }
-  if (parts.empty()) return;
-  if (c.peak_backlog > 0) parts.push_back("deliveries queued " + Grouped(c.peak_backlog) + " deep");
+  if (breaches.empty() && context.empty()) return;
+  if (c.peak_backlog > 0) context.push_back("deliveries queued " + Grouped(c.peak_backlog) + " deep");
   if (c.longest.seconds > 0 && !c.ended_with_reboot) {
-    parts.push_back(c.recovery_s ? "back to baseline throughput " + Seconds(*c.recovery_s) + " after"
-                                 : "not back to baseline throughput by the window's end");
+    context.push_back(c.recovery_s ? "back to baseline throughput " + Seconds(*c.recovery_s) + " after"
+                                   : "not back to baseline throughput by the window's end");
   }
   std::string s = c.node + ": ";
-  for (std::size_t i = 0; i < parts.size(); ++i) s += (i ? "; " : "") + parts[i];
+  std::size_t i = 0;
+  for (const auto* parts : {&breaches, &context}) {
+    for (const auto& p : *parts) s += (i++ ? "; " : "") + p;
+  }
   c.finding = s;
 }
 
@@ -131,6 +144,7 @@ UpgradeJudgment JudgeUpgradeWindow(const std::vector<UpgradeClientInput>& in,
       for (const auto& [cls, ops] : r.ops) {
         c.errors += ops.errors;
         c.refused += ops.refused;
+        if (ops.errors + ops.refused > 0) c.failed_by_class[cls] += ops.errors + ops.refused;
       }
       c.integrity_failures += r.integrity_failures;
       c.peak_backlog = std::max(c.peak_backlog, r.queue_depth);
@@ -200,6 +214,7 @@ nlohmann::json ToJson(const UpgradeJudgment& u) {
         if (c.recovery_s) j["recovery_s"] = *c.recovery_s;
       }
       j["errors"] = c.errors;
+      j["failed_by_class"] = c.failed_by_class;
       j["refused"] = c.refused;
       j["integrity_failures"] = c.integrity_failures;
       j["lost"] = c.lost;

@@ -22,6 +22,7 @@
 // Thread safety: pure functions.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,7 @@ struct UpgradeClient {
   Stall longest;
   int stalls = 0;             // stalls of 2 intervals or more
   uint64_t errors = 0, refused = 0, integrity_failures = 0;
+  std::map<std::string, uint64_t> failed_by_class;  // errors + refusals per operation class
   std::size_t lost = 0, corrupt = 0;
   uint64_t peak_backlog = 0;
   std::optional<double> recovery_s;  // unset: no stall, or not back by the window's end

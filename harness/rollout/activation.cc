@@ -42,6 +42,11 @@ Result<Activation> WaitForActivation(const scenario::Scenario& sc, NodeSession& 
   const std::string& name = session.node().name;
   std::string last = "never answered";
   bool said_down = false;
+  // A connection that outlived the upgrade's management restart proves nothing about the
+  // management plane (an NDU keeps sessions while its sshd never returns): every poll that
+  // does not yet see the new firmware forgets its connection, so the one that does see it was
+  // made after the change.
+  session.Drop();
   while (Clock::now() < deadline) {
     if (stop != nullptr && stop()) return Status::Unavailable(name + ": stopped while waiting for activation");
     auto boot = session.Ask(sc.firmware.boot_id_cmd, NodeSession::Retry::kNever);
@@ -56,12 +61,14 @@ Result<Activation> WaitForActivation(const scenario::Scenario& sc, NodeSession& 
     }
     if (sc.firmware.reboots && boot.value() == old_boot_id) {
       last = "boot id unchanged: it has not rebooted (yet)";
+      session.Drop();
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       continue;
     }
     auto version = session.Ask(sc.firmware.version_cmd, NodeSession::Retry::kNever);
     if (!version.ok()) {
       last = version.status().message();
+      session.Drop();
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       continue;
     }
@@ -71,6 +78,7 @@ Result<Activation> WaitForActivation(const scenario::Scenario& sc, NodeSession& 
       // reboot the new version may take a moment to show.
       // (With the old boot id unknown, as after a resume, the reboot may still be to come.)
       if (sc.firmware.reboots && !old_boot_id.empty()) return Status::Unavailable(name + ": " + last);
+      session.Drop();
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       continue;
     }

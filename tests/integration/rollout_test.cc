@@ -122,7 +122,10 @@ TEST_CASE("rollout: the good firmware passes every wave with the demo's own gate
   REQUIRE(up["clients"].size() == 3);
   CHECK(up["clients"][0]["node"] == "node-1");
   CHECK(up["clients"][0]["role"] == "upgraded");
-  CHECK(up["clients"][0]["stalls"] == 2);
+  // Two pauses, but a 2 s giveback at 1 s resolution may straddle intervals that each still
+  // completed something: at least the takeover is a counted stall.
+  CHECK(up["clients"][0]["stalls"].get<int>() >= 1);
+  CHECK(up["clients"][0]["stalls"].get<int>() <= 2);
   CHECK(up["clients"][0]["longest_stall_s"].get<double>() >= 2);
   CHECK(up["clients"][0]["longest_stall_s"].get<double>() <= 5);
   CHECK(up["clients"][0]["errors"] == 0);
@@ -453,13 +456,17 @@ TEST_CASE("rollout: the incident in small: space-hungry firmware fills the canar
   CommandResult r = RunCommand({FWCANARY_BIN, "run", scn, "--image", "2.0-space-amp", "--runs", lab.dir + "/runs", "--during-s", "5"}, o);
   INFO(r.err);
   CHECK(r.exit_code == 1);
-  CHECK(r.err.find("deliver error_rate") != std::string::npos);
+  // The storage fills while the canary is still in its upgrade window (it lasts until the node
+  // is active again plus the margin): the deliveries that failed there FAIL it, named by class,
+  // before any after window.
+  CHECK(r.err.find("wave1: FAIL on the upgrade window") != std::string::npos);
+  CHECK(r.err.find("deliveries were refused during the upgrade (limit 0): deliver ") != std::string::npos);
   CHECK(lab.Ask(1, "fwsim-node version") == "1.0");
   std::string dir = OnlyRunDir(lab.dir + "/runs");
   // The canary's agent: deliveries failed (counted per operation), it finished normally, and
   // every message it accepted was read back intact at the end.
   nlohmann::json summary, base_summary;
-  std::istringstream canary(ReadAll(dir + "/samples/wave1-node-1.jsonl"));
+  std::istringstream canary(ReadAll(dir + "/samples/wave1-during-node-1.jsonl"));
   for (std::string l; std::getline(canary, l);) {
     auto j = nlohmann::json::parse(l);
     if (j["type"] == "summary") summary = j;
@@ -480,7 +487,7 @@ TEST_CASE("rollout: the incident in small: space-hungry firmware fills the canar
   // The controller recorded it: the judged verdict names the errors.
   nlohmann::json report = nlohmann::json::parse(ReadAll(dir + "/report.json"));
   CHECK(report["run"]["exit_code"] == 1);
-  CHECK(report.dump().find("deliver error_rate") != std::string::npos);
+  CHECK(report.dump().find("during the upgrade (limit 0): deliver ") != std::string::npos);
 }
 
 TEST_CASE("exec: one command on every node, each node's output under its name, a failing or unreachable node makes exit 2") {

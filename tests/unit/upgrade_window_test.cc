@@ -145,8 +145,16 @@ TEST_CASE("upgrade window: errors, refusals and lost messages FAIL; a control's 
   control.windows[0].intervals[5].ops["retrieve"].errors = 9;
   UpgradeJudgment u = JudgeUpgradeWindow({Client("node-1", true, &canary), Client("node-2", false, &control)}, lim);
   CHECK(u.overall == Verdict::kFail);
-  CHECK(u.reason.find("node-1: 4 operation(s) failed and 2 deliveries were refused during the upgrade (limit 0)") == 0);
+  CHECK(u.reason.find("node-1: 4 operation(s) failed and 2 deliveries were refused during the upgrade (limit 0): deliver 6") == 0);
   CHECK(u.clients[1].verdict == Verdict::kPass);
+  CHECK(u.clients[1].failed_by_class.at("retrieve") == 9);
+  // A stall within its limit follows the breach as context, never leads the sentence.
+  canary.windows[0].intervals[10].ops.clear();
+  canary.windows[0].intervals[11].ops.clear();
+  UpgradeJudgment both = JudgeUpgradeWindow({Client("node-1", true, &canary)}, lim);
+  INFO(both.reason);
+  CHECK(both.reason.find("node-1: 4 operation(s) failed") == 0);
+  CHECK(both.reason.find("; I/O stalled 2.0 s during the upgrade (limit 15 s") != std::string::npos);
   lim.max_errors = 6;
   CHECK(JudgeUpgradeWindow({Client("node-1", true, &canary)}, lim).overall == Verdict::kPass);
 
