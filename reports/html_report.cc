@@ -219,6 +219,27 @@ std::string SpaceAndDrainTable(const json& window, const json* baseline) {
   return out + "</table>\n";
 }
 
+// The service levels of one window (harness/judge/slo.h): value, limit, verdict per check.
+std::string SloTable(const json& slo) {
+  std::string h = "<table><tr><th>client</th><th>phase</th><th>class</th><th>metric</th><th>value</th><th>limit</th>"
+                  "<th>verdict</th><th>why</th></tr>\n";
+  for (const auto& c : slo.value("checks", json::array())) {
+    const std::string v = ModelString(c, "verdict");
+    char value[64], limit[64];
+    std::snprintf(value, sizeof value, "%.3g %s", c.value("value", 0.0), ModelString(c, "unit").c_str());
+    std::snprintf(limit, sizeof limit, "%s %.6g %s", ModelString(c, "metric") == "throughput" ? "&ge;" : "&le;",
+                  c.value("limit", 0.0), ModelString(c, "unit").c_str());
+    h += "<tr><td>" + H(ModelString(c, "node")) + "</td><td>" + H(ModelString(c, "phase")) + "</td><td>" +
+         H(ModelString(c, "class")) + "</td><td>" + H(ModelString(c, "metric")) + "</td><td class=num>" + H(value) +
+         "</td><td class=num>" + limit + "</td><td><span class=\"verdict " + H(v) + "\">" + H(v) +
+         "</span></td><td>" + H(ModelString(c, "sentence")) + "</td></tr>\n";
+  }
+  for (const auto& m : slo.value("missing", json::array())) {
+    h += "<tr><td colspan=8 class=bad>" + H(m.get<std::string>()) + "</td></tr>\n";
+  }
+  return h + "</table>\n";
+}
+
 std::string VerdictTable(const json& judge) {
   if (!judge.is_object()) return "<p>The judge did not run for this wave.</p>\n";
   std::string bad, good;
@@ -361,6 +382,9 @@ std::string RenderHtml(const json& model) {
     h += "<h2>Baseline (before any upgrade)</h2>\n" + Charts(model, *baseline, nullptr, {}) + QueueChart(*baseline, nullptr) +
          FiguresTable(*baseline, nullptr);
   }
+  if (model.contains("slo_baseline") && model["slo_baseline"].is_object()) {
+    h += "<h3>The baseline's service levels (judged before anything was flashed)</h3>\n" + SloTable(model["slo_baseline"]);
+  }
   for (const auto& wave : model["waves"]) {
     int n = wave.value("wave", 0);
     std::set<std::string> nodes;
@@ -380,6 +404,7 @@ std::string RenderHtml(const json& model) {
              QueueChart(w, baseline) + SpaceAndDrainTable(w, baseline) + "<h3>Figures</h3>\n" + FiguresTable(w, baseline);
       }
     }
+    if (wave.contains("slo")) h += "<h3>Service levels (absolute limits)</h3>\n" + SloTable(wave["slo"]);
     h += "<h3>The judge's evidence</h3>\n" + VerdictTable(wave["judge"]);
   }
 

@@ -80,6 +80,15 @@ std::string RenderJUnit(const json& model) {
       cases.push_back({suite + " upgrade window", cls, v == "FAIL" ? "failure" : v == "INCONCLUSIVE" ? "skipped" : "",
                        ModelString(up, "reason"), ""});
     }
+    if (wave.contains("slo")) {  // the service levels: one testcase per check
+      for (const auto& c : wave["slo"].value("checks", json::array())) {
+        std::string v = ModelString(c, "verdict");
+        cases.push_back({"service level: " + ModelString(c, "node") + " " + ModelString(c, "phase") + " " +
+                             ModelString(c, "class") + " " + ModelString(c, "metric"),
+                         cls, v == "FAIL" ? "failure" : v == "INCONCLUSIVE" ? "skipped" : "", ModelString(c, "sentence"),
+                         ""});
+      }
+    }
     const json& judge = wave["judge"];
     if (judge.is_object()) {
       for (const auto& m : judge.value("metrics", json::array())) {

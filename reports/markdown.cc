@@ -104,6 +104,19 @@ std::string RenderMarkdown(const json& model) {
     upgrade += line;
   }
   if (!upgrade.empty()) md += "\n### The upgrade window\n" + upgrade;
+  // Service levels: the absolute limits, beside the relative verdict.
+  std::string slo;
+  auto slo_line = [&](const std::string& where, const json& s) {
+    const std::string reason = ModelString(s, "reason");
+    slo += "- " + where + ": " + ModelString(s, "verdict") + ": " +
+           (reason.empty() ? std::to_string(s.value("checks", json::array()).size()) + " check(s) met"
+                           : Cell(reason)) + "\n";
+  };
+  if (model.contains("slo_baseline") && model["slo_baseline"].is_object()) slo_line("baseline", model["slo_baseline"]);
+  for (const auto& w : model["waves"]) {
+    if (w.contains("slo")) slo_line("wave " + std::to_string(w.value("wave", 0)), w["slo"]);
+  }
+  if (!slo.empty()) md += "\n### Service levels\n" + slo;
   std::string drift;
   for (const auto& d : model["drift"]) {
     if (d.value("changed", false))

@@ -75,6 +75,17 @@ std::string RenderOpenMetrics(const json& model) {
                c.value("longest_stall_s", 0.0));
     }
   }
+  w.Family("fwcanary_slo_met", "gauge", "1 if the service level was shown met, 0 if broken or not shown");
+  for (const auto& wave : model["waves"]) {
+    if (!wave.contains("slo")) continue;
+    for (const auto& c : wave["slo"].value("checks", json::array())) {
+      w.Sample("fwcanary_slo_met",
+               {{"wave", std::to_string(wave.value("wave", 0))}, {"node", ModelString(c, "node")},
+                {"phase", ModelString(c, "phase")}, {"class", ModelString(c, "class")},
+                {"metric", ModelString(c, "metric")}},
+               ModelString(c, "verdict") == "PASS");
+    }
+  }
   // The canary's absolute figures per wave, phase and class: what a trend chart plots.
   w.Family("fwcanary_canary_throughput_ops", "gauge", "operations per second per canary client after the upgrade");
   std::string p;

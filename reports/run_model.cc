@@ -353,6 +353,12 @@ Result<json> BuildRunModel(const std::string& run_dir) {
       json u = up.ok() ? json::parse(up.value(), nullptr, false) : json();
       if (u.is_object()) wave["upgrade"] = u;
     }
+    // Its service levels (harness/judge/slo.h), beside the relative verdict.
+    if (!wave.contains("slo")) {
+      auto sl = ReadTextFile(layout.SloJsonPath(rundir::WaveName(w)));
+      json u = sl.ok() ? json::parse(sl.value(), nullptr, false) : json();
+      if (u.is_object()) wave["slo"] = u;
+    }
     json rb = j.StepData(StepName(w, WaveStep::kRollback));
     wave["rolled_back"] = j.Step(StepName(w, WaveStep::kRollback)) == journal::StepState::kDone
                               ? json(rb.value("ok", false))
@@ -439,9 +445,14 @@ Result<json> BuildRunModel(const std::string& run_dir) {
     step_list.push_back({{"name", name}, {"started", s.contains("started") ? s["started"] : json(nullptr)},
                          {"done", s.contains("done") ? s["done"] : json(nullptr)}});
   }
+  // The baseline's service levels, judged before anything was flashed (null: none marked).
+  auto base_slo = ReadTextFile(layout.SloJsonPath("baseline"));
+  json slo_baseline = base_slo.ok() ? json::parse(base_slo.value(), nullptr, false) : json(nullptr);
+  if (!slo_baseline.is_object()) slo_baseline = nullptr;
   return json{{"report_version", kReportVersion},
               {"tool_version", FWCANARY_VERSION},
               {"run", run},
+              {"slo_baseline", slo_baseline},
               {"nodes", nodes},
               {"steps", step_list},
               {"waves", waves},

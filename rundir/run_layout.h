@@ -65,6 +65,9 @@ class RunLayout {
   std::string UpgradeTextPath(int wave) const {
     return dir_ + "/upgrade-" + WaveName(wave) + ".txt";
   }
+  // The service levels' judgment (harness/judge/slo.h) of one window: "baseline", "wave1", ...
+  std::string SloJsonPath(const std::string& window) const { return dir_ + "/slo-" + window + ".json"; }
+  std::string SloTextPath(const std::string& window) const { return dir_ + "/slo-" + window + ".txt"; }
   std::string DriftBeforePath(const std::string& node) const {
     return dir_ + "/drift-before-" + node + ".txt";
   }

@@ -79,14 +79,27 @@ std::string DrivingWindow(const MetricDef& m, const std::vector<WindowStat>& can
 // so when it is most of the uncertainty, "run longer" would waste a night.
 // "widen the tolerance beyond +35%" when that is a number a person would consider; past x3 the
 // data resolves nothing at this tolerance and the number would only confuse.
+}  // namespace
+
+double ToleranceFor(const JudgeConfig& cfg, const MetricDef& m, const std::string& cls, const std::string& phase) {
+  for (const std::string& key : {cls.empty() ? std::string() : cls + "." + m.name + "." + phase,
+                                 cls.empty() ? std::string() : cls + "." + m.name, m.name + "." + phase, m.name}) {
+    if (key.empty()) continue;
+    auto it = cfg.tolerances.find(key);
+    if (it != cfg.tolerances.end()) return it->second;
+  }
+  return m.tolerance;
+}
+
+namespace {
+
 std::string Widen(const MetricDef& m, double mde) {
   if (m.scale != Scale::kAbsolute && mde > std::log(3.0)) return "widen the tolerance";
   return "widen the tolerance beyond " + Percent(m, mde);
 }
 
 std::string ExtendAdvice(const MetricDef& m, const MetricVerdict& v, const JudgeConfig& cfg) {
-  auto tol = cfg.tolerances.find(m.name);
-  double t = ToleranceOnScale(m, tol != cfg.tolerances.end() ? tol->second : m.tolerance);
+  double t = ToleranceOnScale(m, ToleranceFor(cfg, m, v.cls, v.phase));
   const bool did = v.vs_control_is_did && v.vs_control.available;
   const Comparison& c = did ? v.vs_control : v.vs_baseline;
   if (c.noise_assumed) {
@@ -203,8 +216,7 @@ std::optional<MetricVerdict> StallVerdict(const std::string& node,
                                     : std::find(cfg.critical.begin(), cfg.critical.end(),
                                                 m.name) != cfg.critical.end();
   v.window = c.first.empty() ? "-" : c.first;
-  auto tol = cfg.tolerances.find(m.name);
-  const double tolerance = ToleranceOnScale(m, tol != cfg.tolerances.end() ? tol->second : m.tolerance);
+  const double tolerance = ToleranceOnScale(m, ToleranceFor(cfg, m, "", ""));
   Comparison& k = v.vs_baseline;
   k.available = true;
   k.n_cand = c.windows;
@@ -412,8 +424,7 @@ std::optional<MetricVerdict> CompareMetric(const MetricDef& m, const std::string
     return v;
   }
   CompareOptions o;
-  auto tol = cfg.tolerances.find(m.name);
-  o.tolerance = ToleranceOnScale(m, tol != cfg.tolerances.end() ? tol->second : m.tolerance);
+  o.tolerance = ToleranceOnScale(m, ToleranceFor(cfg, m, cls, phase));
   o.confidence = cfg.confidence;
   o.alpha = cfg.alpha;
   auto noise = cfg.run_noise.find(m.name);
@@ -507,8 +518,7 @@ void OverallVerdict(const JudgeConfig& cfg, JudgeResult* out) {
   // (a class that moved before one that did not).
   auto weight = [&](const MetricVerdict& v) {
     const MetricDef& m = *FindMetric(v.metric);
-    auto tol = cfg.tolerances.find(m.name);
-    double t = ToleranceOnScale(m, tol != cfg.tolerances.end() ? tol->second : m.tolerance);
+    double t = ToleranceOnScale(m, ToleranceFor(cfg, m, v.cls, v.phase));
     const Comparison& c = v.vs_control_is_did && v.vs_control.available ? v.vs_control
                                                                          : v.vs_baseline;
     if (!c.available) return 1e9;  // no data at all in the candidate: first

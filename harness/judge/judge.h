@@ -41,7 +41,9 @@ inline constexpr double kDefaultSteadyS = 900;
 inline constexpr double kDefaultSurgeS = 600;
 
 struct JudgeConfig {
-  std::map<std::string, double> tolerances;   // by metric name; defaults from the table
+  // By metric name ("p99"), or narrower: "deliver.p99" (one class), "p99.surge" (one phase),
+  // "deliver.p99.surge"; the narrowest given applies (ToleranceFor), else the table's default.
+  std::map<std::string, double> tolerances;
   std::map<std::string, double> run_noise;    // by metric name: calibrated run-to-run noise
   // By metric name: the run-to-run variance of one node's window difference beyond the shift
   // every node saw, and its degrees of freedom, measured on the control nodes of an earlier
@@ -58,6 +60,11 @@ struct JudgeConfig {
   double pass_score = 95;
   double fail_below_score = 75;
 };
+
+// The tolerance of metric `m` for class `cls` ("" for per-node metrics) in `phase`, as given,
+// on the metric's own scale (0.10 = +10%): "cls.metric.phase", "cls.metric", "metric.phase",
+// "metric", else the table's default.
+double ToleranceFor(const JudgeConfig& cfg, const MetricDef& m, const std::string& cls, const std::string& phase);
 
 struct MetricVerdict {
   std::string node, phase, cls, metric;  // cls "" for per-node metrics

@@ -144,5 +144,6 @@ double FromScale(Scale s, double x) {
 }
 
 bool IsCriticalClass(const std::string& cls) { return cls == "deliver" || cls == "retrieve"; }
+bool IsOperationClass(const std::string& cls) { return IsCriticalClass(cls) || cls == "scan"; }
 
 }  // namespace fwcanary::judge

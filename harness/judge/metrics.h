@@ -56,5 +56,6 @@ double FromScale(Scale s, double x);
 
 // The classes judged per class, and which of them are critical.
 bool IsCriticalClass(const std::string& cls);
+bool IsOperationClass(const std::string& cls);  // deliver, retrieve, scan
 
 }  // namespace fwcanary::judge

@@ -38,6 +38,8 @@ WaveJudgment PlanWaveJudgment(const WaveContext& ctx) {
   }
   p.config.tolerances = ctx.tolerances;
   p.config.alpha = ctx.alpha;
+  p.config.pass_score = ctx.pass_score;
+  p.config.fail_below_score = ctx.fail_below_score;
   p.config.critical = ctx.critical;
   p.config.run_noise = ctx.carried.run_noise;
   p.config.control_run_var = ctx.carried.control_run_var;

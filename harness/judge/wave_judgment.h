@@ -51,6 +51,7 @@ struct WaveContext {
   std::map<std::string, double> tolerances;
   std::vector<std::string> critical;
   double alpha = 0.01;
+  double pass_score = 95, fail_below_score = 75;
 };
 
 struct WaveJudgment {

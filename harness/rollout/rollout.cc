@@ -21,6 +21,7 @@
 #include "rundir/run_layout.h"
 #include "harness/judge/judge.h"
 #include "harness/judge/verdict_render.h"
+#include "harness/judge/slo.h"
 #include "harness/judge/upgrade_window.h"
 #include "harness/judge/wave_judgment.h"
 #include "harness/rollout/activation.h"
@@ -126,6 +127,8 @@ class Controller {
   // When a journal write failed: the wave under way rolled back, the run finished as an error.
   Outcome JournalBroken(const Wave* wave);
   int Finish(int code, const std::string& why);
+  judge::SloJudgment ServiceLevels(const std::vector<judge::Run>& runs, const std::string& window, bool baseline_only);
+  Outcome BaselineServiceLevels();
   // An exception escaped a stage: journaled, the wave under way rolled back and verified.
   int Crashed(const std::string& what);
   int RunStages();
@@ -755,6 +758,47 @@ void Controller::EndUpgradeWindow(std::chrono::steady_clock::time_point started)
   });
 }
 
+// The scenario's absolute service levels on `runs` (harness/judge/slo.h), written beside the
+// verdicts and logged.
+judge::SloJudgment Controller::ServiceLevels(const std::vector<judge::Run>& runs, const std::string& window,
+                                             bool baseline_only) {
+  std::vector<judge::SloLimit> limits;
+  for (const auto& l : sc_.slo) limits.push_back({l.metric, l.cls, l.phase, l.limit, l.baseline});
+  judge::SloJudgment s = judge::JudgeSlos(limits, runs, window, sc_.judge.alpha, baseline_only);
+  const std::string table = judge::RenderSloTable(s);
+  for (Status st : {WriteTextFile(layout_.SloJsonPath(window), judge::ToJson(s).dump(2) + "\n"),
+                    WriteTextFile(layout_.SloTextPath(window), table)}) {
+    if (!st.ok()) Log(st.message());
+  }
+  Log(window + " service levels:\n" + table);
+  return s;
+}
+
+// A baseline that already breaks a service level marked `baseline: true` stops the run before
+// anything is flashed: upgrading storage that is already too slow proves nothing (exit 1, the
+// storage's regression, whichever firmware caused it).
+Outcome Controller::BaselineServiceLevels() {
+  bool any = false;
+  for (const auto& l : sc_.slo) any = any || l.baseline;
+  // Only before the first flash: a resumed run with nodes already flashed goes on to judge
+  // (and, if need be, roll back) them.
+  for (const auto& [name, jn] : nodes_) any = any && jn.state == NodeState::kReady;
+  if (!any) return std::nullopt;
+  std::vector<std::string> files, errors;
+  for (const auto& [node, path] : baseline_) files.push_back(path);
+  std::vector<judge::Run> runs = Load(files, "baseline", &errors);
+  if (!errors.empty()) return Finish(kExitError, errors.front());
+  judge::SloJudgment s = ServiceLevels(runs, "baseline", true);
+  if (s.overall == judge::Verdict::kFail) {
+    return Finish(kExitRegression, "the baseline already breaks its service level, before anything was flashed: " +
+                                       s.reason + "; nothing flashed");
+  }
+  if (s.overall == judge::Verdict::kInconclusive) {
+    Log("baseline service levels: INCONCLUSIVE (" + s.reason + "); going on: the candidate is judged on them too");
+  }
+  return std::nullopt;
+}
+
 // The upgrade window, judged (harness/judge/upgrade_window.h): a FAIL halts and rolls back
 // like any other, before the after window is spent on a firmware already known bad.
 Outcome Controller::JudgeUpgrade(const Wave& wave, nlohmann::json& wj) {
@@ -922,6 +966,8 @@ Outcome Controller::WaveStep(const Wave& wave) {
   ctx.tolerances = sc_.judge.tolerances;
   ctx.critical = sc_.judge.critical;
   ctx.alpha = sc_.judge.alpha;
+  ctx.pass_score = sc_.judge.pass_score;
+  ctx.fail_below_score = sc_.judge.fail_below_score;
   const judge::WaveJudgment plan = judge::PlanWaveJudgment(ctx);
   if (plan.rolling) {
     Log(w + ": no node is left on the old firmware: judged against " + plan.reference +
@@ -945,6 +991,19 @@ Outcome Controller::WaveStep(const Wave& wave) {
     if (!st.ok()) Log(st.message());
   }
   Log(w + " verdict:\n" + table);
+  // The absolute service levels, beside the relative verdict: a breach FAILs the wave whatever
+  // the baseline did; one that cannot be shown holds a PASS at INCONCLUSIVE.
+  if (!sc_.slo.empty()) {
+    judge::SloJudgment slo = ServiceLevels(in.candidate, w, false);
+    wj["slo"] = judge::ToJson(slo);
+    if (slo.overall == judge::Verdict::kFail && verdict.overall != judge::Verdict::kFail) {
+      verdict.overall = judge::Verdict::kFail;
+      verdict.reason = "service level: " + slo.reason;
+    } else if (slo.overall == judge::Verdict::kInconclusive && verdict.overall == judge::Verdict::kPass) {
+      verdict.overall = judge::Verdict::kInconclusive;
+      verdict.reason = "service level: " + slo.reason;
+    }
+  }
   wj["verdict"] = judge::VerdictName(verdict.overall);
   wj["reason"] = verdict.reason;
   wj["controls"] = std::vector<std::string>(plan.controls.begin(), plan.controls.end());
@@ -1090,6 +1149,7 @@ int Controller::RunStages() {
   if (StopRequested()) return Interrupted("preflight");
   progress_.EnterStage("baseline", "agents on every client");
   if (Outcome out = Window(rundir::kBaselineStep, "baseline", sc_.workload, nullptr, &baseline_)) return *out;
+  if (Outcome out = BaselineServiceLevels()) return *out;
   for (const auto& wave : plan_.waves) {
     if (Outcome out = WaveStep(wave)) return *out;
     if (StopRequested()) return Interrupted(rundir::WaveName(wave.number));

@@ -77,6 +77,8 @@ struct JudgeSettings {
   std::map<std::string, double> tolerances;  // by metric name (harness/judge/metrics.h)
   std::vector<std::string> critical;         // metrics whose FAIL fails the run; empty: table's
   double alpha = 0.01;
+  double pass_score = 95;        // harness/judge/judge.h
+  double fail_below_score = 75;
 };
 
 // The upgrade window's limits (harness/judge/upgrade_window.h): what a client of an upgraded
@@ -90,6 +92,17 @@ struct UpgradeSettings {
   uint64_t max_errors = 0;          // failed operations + refused deliveries, per client
   double recovery_tolerance = 0.2;  // "back to baseline": throughput within this share of it
   double margin_s = 15;             // the window goes on this long after the wave is active
+};
+
+// An absolute service level (harness/judge/slo.h): a limit the candidate's window must meet,
+// whatever the baseline did. Units: ms for latencies, % for error_rate, ops/s for throughput
+// (a lower limit).
+struct ServiceLevel {
+  std::string metric;     // p50 | p99 | p999 | error_rate | throughput
+  std::string cls;        // deliver | retrieve | scan
+  std::string phase;      // "" = every phase
+  double limit = 0;
+  bool baseline = false;  // also judged on the baseline, before anything is flashed
 };
 
 struct Reports {
@@ -111,6 +124,7 @@ struct Scenario {
   Rollout rollout;
   JudgeSettings judge;
   UpgradeSettings upgrade;
+  std::vector<ServiceLevel> slo;
   Reports reports;
 };
 

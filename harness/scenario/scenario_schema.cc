@@ -1,4 +1,5 @@
 // The scenario's field table and loader.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -256,19 +257,41 @@ const std::vector<FieldDef<Rollout>>& RolloutTable() {
   return t;
 }
 
+// A tolerances key: "metric", "class.metric", "class.metric.phase" or "metric.phase" (a
+// per-node metric in one phase); the phase is checked against the workload after loading.
+Status CheckToleranceKey(const std::string& k, const FieldContext& c) {
+  std::vector<std::string> parts;
+  for (std::size_t b = 0;;) {
+    std::size_t e = k.find('.', b);
+    parts.push_back(k.substr(b, e == std::string::npos ? std::string::npos : e - b));
+    if (e == std::string::npos) break;
+    b = e + 1;
+  }
+  const bool classed = parts.size() >= 2 && judge::IsOperationClass(parts[0]);
+  const std::string& metric = classed ? parts[1] : parts[0];
+  const judge::MetricDef* m = judge::FindMetric(metric);
+  if (m == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& d : judge::Metrics()) names.push_back(d.name);
+    std::string hint = ClosestName(metric, names);
+    return c.Error("unknown metric '" + metric + "'" + (hint.empty() ? std::string() : " (did you mean '" + hint + "'?)") +
+                   "; keys are metric, class.metric, class.metric.phase or metric.phase");
+  }
+  if (parts.size() > (classed ? 3U : 2U)) return c.Error("too many parts: metric, class.metric, class.metric.phase or metric.phase");
+  if (classed && !m->per_class) return c.Error(metric + " is measured per node, not per class");
+  for (const auto& p : parts) {
+    if (p.empty()) return c.Error("an empty part in '" + k + "'");
+  }
+  return Status::Ok();
+}
+
 const std::vector<FieldDef<JudgeSettings>>& JudgeTable() {
   static const std::vector<FieldDef<JudgeSettings>> t = {
-      {"tolerances", FieldKind::kObject, "(metric table)", "by metric: p99: 0.10 is +10%", {},
-       {},
+      {"tolerances", FieldKind::kObject, "(metric table)",
+       "by metric (p99: 0.10 is +10%), or narrower: deliver.p99, p99.surge, deliver.p99.surge", {}, {},
        [](const json& v, JudgeSettings& o, const FieldContext& c) {
          for (const auto& [k, val] : v.items()) {
-           if (judge::FindMetric(k) == nullptr) {
-             std::vector<std::string> names;
-             for (const auto& m : judge::Metrics()) names.push_back(m.name);
-             std::string hint = ClosestName(k, names);
-             return c.Child(k).Error("unknown metric" +
-                                     (hint.empty() ? std::string() : " (did you mean '" + hint + "'?)"));
-           }
+           if (Status s = CheckToleranceKey(k, c.Child(k)); !s.ok()) return s;
            if (Status s = CheckValue(FieldKind::kNumber, 0, 100, val, c.Child(k)); !s.ok()) return s;
            o.tolerances[k] = val.get<double>();
          }
@@ -277,8 +300,17 @@ const std::vector<FieldDef<JudgeSettings>>& JudgeTable() {
        false, nullptr, [] {
          json props = json::object();
          for (const auto& m : judge::Metrics()) props[m.name] = {{"type", "number"}, {"minimum", 0}, {"maximum", 100}};
-         return json{{"properties", props}, {"additionalProperties", false}};
+         // Narrower keys: class.metric, class.metric.phase, metric.phase.
+         return json{{"properties", props},
+                     {"patternProperties", {{"^[a-z_0-9]+[.][a-z_0-9]+([.][A-Za-z0-9_-]+)?$",
+                                             {{"type", "number"}, {"minimum", 0}, {"maximum", 100}}}}},
+                     {"additionalProperties", false}};
        }},
+      {"pass_score", FieldKind::kNumber, "95",
+       "the score (share of decided metrics that PASS, critical ones weighted 2) a PASS needs", 0, 100,
+       Set(&JudgeSettings::pass_score)},
+      {"fail_below_score", FieldKind::kNumber, "75", "a score below this FAILs the wave", 0, 100,
+       Set(&JudgeSettings::fail_below_score)},
       {"critical", FieldKind::kArray, "(metric table)",
        "metrics whose FAIL or missing data fails the run", {}, {},
        [](const json& v, JudgeSettings& o, const FieldContext& c) {
@@ -321,6 +353,33 @@ const std::vector<FieldDef<UpgradeSettings>>& UpgradeTable() {
        3600, Set(&UpgradeSettings::margin_s)},
   };
   return t;
+}
+
+const std::vector<FieldDef<ServiceLevel>>& ServiceLevelTable() {
+  static const std::vector<FieldDef<ServiceLevel>> t = {
+      {"metric", FieldKind::kString, "", "p50 | p99 | p999 (ms), error_rate (%), throughput (ops/s, a lower limit)",
+       {}, {}, Set(&ServiceLevel::metric), true,
+       [] { return std::vector<std::string>{"p50", "p99", "p999", "error_rate", "throughput"}; }},
+      {"class", FieldKind::kString, "", "the operation class it limits", {}, {}, Set(&ServiceLevel::cls), true,
+       [] { return std::vector<std::string>{"deliver", "retrieve", "scan"}; }},
+      {"phase", FieldKind::kString, "", "the workload phase it applies to; empty: every phase", {}, {},
+       Set(&ServiceLevel::phase)},
+      {"limit", FieldKind::kNumber, "", "the limit, in the metric's SLO unit (ms, %, ops/s)", 0, 1e12,
+       Set(&ServiceLevel::limit), true},
+      {"baseline", FieldKind::kBool, "false",
+       "judge the baseline too: a baseline that breaks it stops the run before anything is flashed", {}, {},
+       Set(&ServiceLevel::baseline)},
+  };
+  return t;
+}
+
+Status ParseServiceLevels(const json& v, Scenario& out, const FieldContext& c) {
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    ServiceLevel sl;
+    if (Status s = ParseObject(v[i], ServiceLevelTable(), sl, c.Element(i)); !s.ok()) return s;
+    out.slo.push_back(std::move(sl));
+  }
+  return Status::Ok();
 }
 
 const std::vector<FieldDef<Reports>>& ReportsTable() {
@@ -404,6 +463,9 @@ const std::vector<FieldDef<Scenario>>& ScenarioTable() {
       {"upgrade", FieldKind::kObject, "{}", "limits for the upgrade window (what clients see while a wave flashes)",
        {}, {}, Nested(&Scenario::upgrade, &UpgradeTable), false, nullptr,
        [] { return TableSchema(UpgradeTable()); }},
+      {"slo", FieldKind::kArray, "[]",
+       "absolute service levels the candidate must meet: {metric, class, phase, limit, baseline}", {}, {},
+       ParseServiceLevels, false, nullptr, [] { return ArrayOfSchema(ServiceLevelTable()); }},
       {"reports", FieldKind::kObject, "{}", "where results go", {}, {},
        Nested(&Scenario::reports, &ReportsTable), false, nullptr, [] { return TableSchema(ReportsTable()); }},
   };
@@ -515,6 +577,29 @@ Result<Scenario> LoadScenario(const std::string& path, const LoadOverrides& o) {
       return s;
     }
   }
+  if (sc.judge.fail_below_score > sc.judge.pass_score) {
+    return root.Child("judge").Child("fail_below_score").Error("must not be above judge.pass_score (" +
+                                                                 std::to_string(sc.judge.pass_score) + ")");
+  }
+  // After the whole file: the workload may come after the slo list and the tolerances.
+  for (const auto& [k, v] : sc.judge.tolerances) {
+    std::size_t dots = static_cast<std::size_t>(std::count(k.begin(), k.end(), '.'));
+    std::string first = k.substr(0, k.find('.'));
+    bool phased = dots == 2 || (dots == 1 && !judge::IsOperationClass(first));
+    if (!phased) continue;
+    std::string phase = k.substr(k.rfind('.') + 1);
+    bool known = false;
+    for (const auto& p : sc.workload.phases) known = known || p.name == phase;
+    if (!known) return root.Child("judge").Child("tolerances").Child(k).Error("no workload phase is named '" + phase + "'");
+  }
+  for (std::size_t i = 0; i < sc.slo.size(); ++i) {
+    if (sc.slo[i].phase.empty()) continue;
+    bool known = false;
+    for (const auto& p : sc.workload.phases) known = known || p.name == sc.slo[i].phase;
+    if (!known) {
+      return root.Child("slo").Element(i).Child("phase").Error("no workload phase is named '" + sc.slo[i].phase + "'");
+    }
+  }
   for (const auto* n : sc.inventory.Clients()) {
     for (const char* var : {"workdir"}) {
       if (n->vars.count(var) == 0) {
@@ -536,6 +621,7 @@ std::string DescribeScenarioFormat() {
   return DescribeTable(ScenarioTable(), "") + DescribeTable(SshTable(), "ssh.") +
          DescribeTable(FirmwareTable(), "firmware.") + DescribeTable(CheckTable(), "health[].") +
          DescribeTable(RolloutTable(), "rollout.") + DescribeTable(JudgeTable(), "judge.") +
+         DescribeTable(UpgradeTable(), "upgrade.") + DescribeTable(ServiceLevelTable(), "slo[].") +
          DescribeTable(ReportsTable(), "reports.");
 }
 

@@ -78,5 +78,80 @@ TEST_CASE("upgrade window: an upgrade that fails I/O for 4 s instead of pausing 
   CHECK(up["clients"][1]["errors"] == 0);  // the control's storage did not flash
 }
 
+// Service levels go before the reports section of the demo's scenario.
+std::pair<std::string, std::string> WithSlo(const std::string& items) {
+  return {"reports:\n  dir: runs", "slo:\n" + items + "reports:\n  dir: runs"};
+}
+
+TEST_CASE("service levels: a baseline that already breaks its SLO stops the run before anything is flashed", "[lab]") {
+  TestLab lab(2, "127.0.53");
+  // A deliver median of at most 1 us: no storage meets it, and the baseline shows it clearly.
+  std::string scn = ShortScenario(lab, "slo-tight", {kPassJudge, WithSlo("  - {metric: p50, class: deliver, phase: steady, "
+                                                                        "limit: 0.001, baseline: true}\n")});
+  const std::string runs = lab.dir + "/runs";
+  CommandResult run = RunImage(lab, scn, "1.1", runs);
+  INFO(run.err);
+  CHECK(run.exit_code == 1);
+  CHECK(run.err.find("the baseline already breaks its service level, before anything was flashed: node-1: deliver "
+                     "p50 in steady ") != std::string::npos);
+  CHECK(run.err.find("breaks its SLO of at most 0.001 ms") != std::string::npos);
+  CHECK(run.err.find("nothing flashed") != std::string::npos);
+  CHECK(run.err.find("wave1") == std::string::npos);
+  CHECK(StatusField(lab, 1, "flashes") == "0");
+  CHECK(StatusField(lab, 2, "flashes") == "0");
+  const std::string dir = OnlyRunDir(runs);
+  nlohmann::json slo = nlohmann::json::parse(std::ifstream(dir + "/slo-baseline.json"));
+  CHECK(slo["verdict"] == "FAIL");
+  CHECK(slo["checks"].size() == 2);  // each client's steady window
+  nlohmann::json result = nlohmann::json::parse(std::ifstream(dir + "/result.json"));
+  CHECK(result["exit_code"] == 1);
+  // Every report says so: the baseline's table, its sentence.
+  nlohmann::json report = nlohmann::json::parse(std::ifstream(dir + "/report.json"));
+  CHECK(report["slo_baseline"]["verdict"] == "FAIL");
+  CHECK(ReadAll(dir + "/summary.md").find("- baseline: FAIL: node-1: deliver p50 in steady") != std::string::npos);
+  CHECK(ReadAll(dir + "/report.html").find("The baseline's service levels") != std::string::npos);
+}
+
+TEST_CASE("service levels: SLOs the lab meets PASS beside the relative verdict, per client and phase", "[lab]") {
+  TestLab lab(2, "127.0.54");
+  std::string scn = ShortScenario(lab, "slo-met", {kPassJudge, kPassTolerances,
+                                                   WithSlo("  - {metric: p99, class: deliver, limit: 60000, baseline: true}\n"
+                                                           "  - {metric: throughput, class: deliver, phase: steady, limit: 1}\n")});
+  const std::string runs = lab.dir + "/runs";
+  CommandResult run = RunImage(lab, scn, "1.1", runs);
+  INFO(run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.find("baseline service levels:") != std::string::npos);
+  CHECK(run.err.find("wave1 service levels:") != std::string::npos);
+  const std::string dir = OnlyRunDir(runs);
+  nlohmann::json result = nlohmann::json::parse(std::ifstream(dir + "/result.json"));
+  REQUIRE(result["waves"].size() == 2);
+  nlohmann::json slo = result["waves"][0]["slo"];
+  INFO(slo.dump(2));
+  CHECK(slo["verdict"] == "PASS");
+  CHECK(slo["window"] == "wave1");
+  // The canary's after window: p99 in steady and surge (the drain phase takes no new
+  // deliveries), throughput in steady.
+  REQUIRE(slo["checks"].size() == 3);
+  for (const auto& c : slo["checks"]) {
+    CHECK(c["node"] == "node-1");
+    CHECK(c["verdict"] == "PASS");
+    CHECK(c["value"].get<double>() > 0);
+  }
+  nlohmann::json base = nlohmann::json::parse(std::ifstream(dir + "/slo-baseline.json"));
+  CHECK(base["verdict"] == "PASS");
+  CHECK(base["checks"].size() == 4);  // only the baseline-marked p99: 2 phases x 2 clients
+  CHECK(std::filesystem::exists(dir + "/slo-wave2.txt"));
+  nlohmann::json report = nlohmann::json::parse(std::ifstream(dir + "/report.json"));
+  CHECK(report["waves"][0]["slo"]["verdict"] == "PASS");
+  CHECK(report["slo_baseline"]["verdict"] == "PASS");
+  CHECK(ReadAll(dir + "/summary.md").find("### Service levels\n- baseline: PASS: 4 check(s) met\n- wave 1: PASS: 3 check(s) met") !=
+        std::string::npos);
+  CHECK(ReadAll(dir + "/junit.xml").find("service level: node-1 steady deliver throughput") != std::string::npos);
+  CHECK(ReadAll(dir + "/metrics.prom").find(",class=\"deliver\",metric=\"p99\",node=\"node-1\",phase=\"steady\",wave=\"1\"} 1") !=
+        std::string::npos);
+  CHECK(ReadAll(dir + "/report.html").find("Service levels (absolute limits)") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace fwcanary::testing

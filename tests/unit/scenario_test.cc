@@ -146,7 +146,14 @@ TEST_CASE("scenario: errors name file line column and field", "[bad-input]") {
     expect(Scn(f, laughs), "repeated values (aliases that repeat each other?)");
   }
   expect(Scn(f, "ssh: {host_keys: \"off\"}\n"), "field 'ssh.host_keys': must be one of strict, accept-new");
-  expect(Scn(f, "judge: {tolerances: {p98: 0.1}}\n"), "field 'judge.tolerances.p98': unknown metric (did you mean 'p99'?)");
+  expect(Scn(f, "judge: {tolerances: {p98: 0.1}}\n"), "field 'judge.tolerances.p98': unknown metric 'p98' (did you mean 'p99'?)");
+  // Narrower tolerances: per class, per phase; each part is checked.
+  expect(Scn(f, "judge: {tolerances: {deliver.p98: 0.1}}\n"), "field 'judge.tolerances.deliver.p98': unknown metric 'p98'");
+  expect(Scn(f, "judge: {tolerances: {deliver.queue_depth: 0.1}}\n"), "queue_depth is measured per node, not per class");
+  expect(Scn(f, "judge: {tolerances: {deliver.p99.surgee: 0.1}}\n"), "field 'judge.tolerances.deliver.p99.surgee': no workload phase is named 'surgee'");
+  expect(Scn(f, "judge: {pass_score: 60, fail_below_score: 80}\n"), "field 'judge.fail_below_score': must not be above judge.pass_score");
+  expect(Scn(f, "slo: [{metric: p99, class: deliver, phase: surgee, limit: 200}]\n"), "field 'slo[0].phase': no workload phase is named 'surgee'");
+  expect(Scn(f, "slo: [{metric: queue_depth, class: deliver, limit: 2}]\n"), "field 'slo[0].metric'");
   expect(Scn(f, "judge: {critical: [p50, latency]}\n"), "field 'judge.critical[1]': must be a metric name");
   expect(Scn(f, "", "fwsim-node rollback", "fwsim-node rollback {imgae}"),
          "field 'firmware.rollback_command': unknown placeholder {imgae}");
@@ -371,7 +378,8 @@ std::string ScenarioWith(const Files& f, const std::string& path, const nlohmann
         {"rollback_command", "fwsim-node rollback"}, {"rollback_image", "1.0"},
         {"rollback_check_command", "fwsim-node can-rollback {rollback_image}"}}},
       {"workload", {{"rate", 30}, {"phases", {{{"name", "steady"}, {"duration_s", 10}}}}}},
-      {"health", {{{"name", "up"}, {"run", "true"}}}}};
+      {"health", {{{"name", "up"}, {"run", "true"}}}},
+      {"slo", {{{"metric", "p99"}, {"class", "deliver"}, {"limit", 200}}}}};
   std::size_t dot = path.find('.');
   nlohmann::json* parent = &s;
   std::string key = path;
@@ -380,6 +388,8 @@ std::string ScenarioWith(const Files& f, const std::string& path, const nlohmann
     key = path.substr(dot + 1);
     if (section == "health[]") {
       parent = &s["health"][0];
+    } else if (section == "slo[]") {
+      parent = &s["slo"][0];
     } else {
       if (!s.contains(section)) s[section] = nlohmann::json::object();
       parent = &s[section];

@@ -142,7 +142,9 @@ TEST_CASE("the scenario tables' default texts are the scenario structs' initial 
        {{"waves", waves}, {"max_failures", sc.rollout.max_failures}, {"pause_s", sc.rollout.pause_s},
         {"allow_unrollbackable", sc.rollout.allow_unrollbackable}, {"lock_path", sc.rollout.lock_path},
         {"lock_ttl_s", sc.rollout.lock_ttl_s}}},
-      {"judge", {{"alpha", sc.judge.alpha}}},
+      {"judge", {{"alpha", sc.judge.alpha}, {"pass_score", sc.judge.pass_score},
+                 {"fail_below_score", sc.judge.fail_below_score}}},
+      {"slo", json::array()},
       {"upgrade",
        {{"max_stall_s", sc.upgrade.max_stall_s}, {"max_errors", sc.upgrade.max_errors},
         {"recovery_tolerance", sc.upgrade.recovery_tolerance}, {"margin_s", sc.upgrade.margin_s}}},
@@ -156,6 +158,9 @@ TEST_CASE("the scenario tables' default texts are the scenario structs' initial 
   const json check_actual = {{"timeout_s", check.cmd.timeout_s}, {"expect_exit", check.expect_exit},
                              {"on", check.on}};
   CompareDefaults(schema["properties"]["health"]["items"], check_actual, "health[].", &wrong, &checked);
+  const scenario::ServiceLevel sl;
+  CompareDefaults(schema["properties"]["slo"]["items"], json{{"baseline", sl.baseline}, {"phase", sl.phase}}, "slo[].",
+                  &wrong, &checked);
   for (const auto& w : wrong) UNSCOPED_INFO(w);
   CHECK(wrong.empty());
   CHECK(checked >= 29);
