@@ -105,14 +105,38 @@ std::vector<ChartMarker> NodeMarkers(const json& model, const json& window, cons
   return out;
 }
 
-std::string Charts(const json& model, const json& window, const json* baseline, const std::set<std::string>& wave_nodes) {
+std::string Fixed0(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.0f", v);
+  return b;
+}
+
+// The upgrade window's judgment on its during charts: each upgraded client's longest stall as
+// a band, and where the limit would have ended it as a marker (harness/judge/upgrade_window.h).
+void MarkStalls(const json* upgrade, std::vector<ChartBand>* bands, std::vector<ChartMarker>* markers) {
+  if (upgrade == nullptr || !upgrade->is_object()) return;
+  const double limit = upgrade->contains("limits") ? (*upgrade)["limits"].value("max_stall_s", 0.0) : 0.0;
+  for (const auto& c : upgrade->value("clients", json::array())) {
+    if (ModelString(c, "role") != "upgraded" || c.value("longest_stall_s", 0.0) <= 0 || !c.contains("stall_begin_t")) continue;
+    const double b = c.value("stall_begin_t", 0.0), e = c.value("stall_end_t", 0.0), len = c.value("longest_stall_s", 0.0);
+    char label[96];
+    std::snprintf(label, sizeof label, "%s stalled %.0f s", ModelString(c, "node").c_str(), len);
+    bands->push_back({b, e, label, len > limit ? "#f4c7c3" : "#fde9c8"});
+    if (limit > 0) markers->push_back({b + limit, "stall limit " + Fixed0(limit) + " s", "#d62728"});
+  }
+}
+
+std::string Charts(const json& model, const json& window, const json* baseline, const std::set<std::string>& wave_nodes,
+                   const json* upgrade = nullptr) {
   std::set<std::string> classes;
   for (const auto& s : window["series"]) classes.insert(ModelString(s, "class"));
   std::vector<ChartMarker> markers = NodeMarkers(model, window, wave_nodes);
+  std::vector<ChartBand> bands = Bands(window);
+  MarkStalls(upgrade, &bands, &markers);
   std::string out = "<div class=\"charts\">\n";
   for (const auto& cls : classes) {
-    ChartSpec tput{cls + ": throughput per client", "seconds into the window", "ops/s", false, false, {}, markers, Bands(window)};
-    ChartSpec p99{cls + ": p99 latency", "seconds into the window", "ms (log)", false, true, {}, markers, Bands(window)};
+    ChartSpec tput{cls + ": throughput per client", "seconds into the window", "ops/s", false, false, {}, markers, bands};
+    ChartSpec p99{cls + ": p99 latency", "seconds into the window", "ms (log)", false, true, {}, markers, bands};
     auto add = [&](const json* s, const std::string& role, bool dashed) {
       if (!s) return;
       std::vector<double> t = Numbers((*s)["t"]);
@@ -397,7 +421,9 @@ std::string RenderHtml(const json& model) {
     for (const auto& w : model["windows"]) {
       if (w.value("wave", 0) != n) continue;
       if (ModelString(w, "kind") == "during") {
-        h += "<h3>During the upgrade (steady load; markers: flash and activation)</h3>\n" + Charts(model, w, nullptr, nodes);
+        h += "<h3>During the upgrade (steady load; markers: flash, activation and the stall limit; shaded: the "
+             "longest stall)</h3>\n" +
+             Charts(model, w, nullptr, nodes, wave.contains("upgrade") ? &wave["upgrade"] : nullptr);
       } else {
         h += "<h3>After the upgrade: canary vs baseline vs control</h3>\n" + Charts(model, w, baseline, nodes) +
              "<h3>Latency distribution</h3>\n" + CdfCharts(w, baseline) + "<h3>Queue and drain</h3>\n" +

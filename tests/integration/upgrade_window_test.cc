@@ -58,6 +58,10 @@ TEST_CASE("upgrade window: a takeover that holds I/O for 45 s FAILs at the canar
   CHECK(report["waves"][0]["upgrade"]["verdict"] == "FAIL");
   CHECK(ReadAll(dir + "/summary.md").find("I/O stalled") != std::string::npos);
   CHECK(ReadAll(dir + "/junit.xml").find("wave1 upgrade window") != std::string::npos);
+  // The during charts mark the stall and where the limit would have ended it.
+  const std::string html = ReadAll(dir + "/report.html");
+  CHECK(html.find("node-1 stalled ") != std::string::npos);
+  CHECK(html.find("stall limit 15 s") != std::string::npos);
 }
 
 TEST_CASE("upgrade window: an upgrade that fails I/O for 4 s instead of pausing FAILs at the canary on its errors", "[lab]") {

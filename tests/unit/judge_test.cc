@@ -352,5 +352,20 @@ TEST_CASE("judge: an INCONCLUSIVE says whether to run longer or to repeat the ru
   CHECK(b.longer > b.repeat);
 }
 
+TEST_CASE("judge: tolerances per class and phase, the narrowest given applies") {
+  JudgeConfig cfg;
+  const MetricDef& p50 = *FindMetric("p50");
+  const MetricDef& queue = *FindMetric("queue_depth");
+  CHECK(ToleranceFor(cfg, p50, "deliver", "surge") == p50.tolerance);  // the table's default
+  cfg.tolerances = {{"p50", 1.0}, {"p50.surge", 1.5}, {"deliver.p50", 2.0}, {"deliver.p50.surge", 3.0},
+                    {"queue_depth.drain", 0.9}};
+  CHECK(ToleranceFor(cfg, p50, "deliver", "surge") == 3.0);
+  CHECK(ToleranceFor(cfg, p50, "deliver", "steady") == 2.0);
+  CHECK(ToleranceFor(cfg, p50, "retrieve", "surge") == 1.5);
+  CHECK(ToleranceFor(cfg, p50, "retrieve", "steady") == 1.0);
+  CHECK(ToleranceFor(cfg, queue, "", "drain") == 0.9);
+  CHECK(ToleranceFor(cfg, queue, "", "surge") == queue.tolerance);
+}
+
 }  // namespace
 }  // namespace fwcanary::judge
