@@ -49,6 +49,15 @@ const std::pair<std::string, std::string> kPassTolerances = {"  tolerances:\n",
 
 const std::pair<std::string, std::string> kQuickResend = {"  stable_s: 3\n", "  stable_s: 3\n  resend_after_s: 5\n"};
 
+std::pair<std::string, std::string> WithServiceLevels(const std::string& items) {
+  const std::string demo = ReadAll(FWCANARY_SCENARIOS "/demo.yaml");
+  const std::size_t from = demo.find("\nslo:\n");
+  const std::size_t to = demo.find("\nreports:\n", from);
+  REQUIRE(from != std::string::npos);
+  REQUIRE(to != std::string::npos);
+  return {demo.substr(from + 1, to - from), items.empty() ? "" : "slo:\n" + items};
+}
+
 std::string OnlyRunDir(const std::string& runs) {
   std::vector<std::string> dirs;
   for (const auto& e : std::filesystem::directory_iterator(runs)) {

@@ -27,6 +27,10 @@ extern const std::pair<std::string, std::string> kPassTolerances;
 // upgrade never left (the default 20 s is for real arrays).
 extern const std::pair<std::string, std::string> kQuickResend;
 
+// The demo's own service levels (its `slo:` block) replaced by `items`, list entries of two
+// spaces' indent; none when empty (a test on windows too short to bound any SLO).
+std::pair<std::string, std::string> WithServiceLevels(const std::string& items);
+
 // The one run directory under `runs` (REQUIREs exactly one).
 std::string OnlyRunDir(const std::string& runs);
 std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle);

@@ -82,15 +82,10 @@ TEST_CASE("upgrade window: an upgrade that fails I/O for 4 s instead of pausing 
   CHECK(up["clients"][1]["errors"] == 0);  // the control's storage did not flash
 }
 
-// Service levels go before the reports section of the demo's scenario.
-std::pair<std::string, std::string> WithSlo(const std::string& items) {
-  return {"reports:\n  dir: runs", "slo:\n" + items + "reports:\n  dir: runs"};
-}
-
 TEST_CASE("service levels: a baseline that already breaks its SLO stops the run before anything is flashed", "[lab]") {
   TestLab lab(2, "127.0.53");
   // A deliver median of at most 1 us: no storage meets it, and the baseline shows it clearly.
-  std::string scn = ShortScenario(lab, "slo-tight", {kPassJudge, WithSlo("  - {metric: p50, class: deliver, phase: steady, "
+  std::string scn = ShortScenario(lab, "slo-tight", {kPassJudge, WithServiceLevels("  - {metric: p50, class: deliver, phase: steady, "
                                                                         "limit: 0.001, baseline: true}\n")});
   const std::string runs = lab.dir + "/runs";
   CommandResult run = RunImage(lab, scn, "1.1", runs);
@@ -119,7 +114,7 @@ TEST_CASE("service levels: a baseline that already breaks its SLO stops the run 
 TEST_CASE("service levels: SLOs the lab meets PASS beside the relative verdict, per client and phase", "[lab]") {
   TestLab lab(2, "127.0.54");
   std::string scn = ShortScenario(lab, "slo-met", {kPassJudge, kPassTolerances,
-                                                   WithSlo("  - {metric: p99, class: deliver, limit: 60000, baseline: true}\n"
+                                                   WithServiceLevels("  - {metric: p99, class: deliver, limit: 60000, baseline: true}\n"
                                                            "  - {metric: throughput, class: deliver, phase: steady, limit: 1}\n")});
   const std::string runs = lab.dir + "/runs";
   CommandResult run = RunImage(lab, scn, "1.1", runs);
