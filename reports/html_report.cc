@@ -264,6 +264,59 @@ std::string SloTable(const json& slo) {
   return h + "</table>\n";
 }
 
+// Headroom (harness/judge/headroom.h): per upgraded client, what it served against what was
+// offered at each ramp step, before and after, the knees and the expected surge marked; then
+// every client's knees and the sentence that decided.
+std::string HeadroomSection(const json& hr) {
+  std::string h;
+  auto line = [](const json& knees, const char* what, const std::string& label, const std::string& color, bool dashed) {
+    ChartLine l;
+    l.label = label;
+    l.color = color;
+    l.dashed = dashed;
+    const double base = knees.value("base_rate", 0.0);
+    for (const auto& st : knees.value("steps", json::array())) {
+      l.x.push_back(st.value("multiplier", 0.0));
+      l.y.push_back(base > 0 ? st.value(what, 0.0) / base : 0.0);
+    }
+    return l;
+  };
+  for (const auto& n : hr.value("nodes", json::array())) {
+    if (ModelString(n, "role") != "candidate") continue;
+    ChartSpec c;
+    c.title = ModelString(n, "node") + ": served vs offered per ramp step (multiples of the steady rate)";
+    c.x_label = "offered (x steady rate)";
+    c.y_label = "served (x steady rate)";
+    for (const char* when : {"before", "after"}) {
+      if (!n.contains(when) || !n[when].is_object()) continue;
+      const bool before = std::string(when) == "before";
+      c.lines.push_back(line(n[when], "achieved", std::string("served ") + when, before ? "#888" : "#c0392b", before));
+      if (n[when]["knee"].is_number()) {
+        c.markers.push_back({n[when]["knee"].get<double>(), std::string("knee ") + when, before ? "#888" : "#c0392b"});
+      }
+    }
+    if (!c.lines.empty()) {
+      ChartLine ideal = line(n.contains("after") && n["after"].is_object() ? n["after"] : n["before"], "offered",
+                             "offered", "#2e86c1", true);
+      c.lines.push_back(ideal);
+      c.markers.push_back({hr.value("required", 0.0), "expected surge", "#b00"});
+      h += RenderLineChart(c);
+    }
+  }
+  h += "<table><tr><th>client</th><th>role</th><th>knee before</th><th>knee after</th><th>verdict</th><th>why</th></tr>\n";
+  for (const auto& n : hr.value("nodes", json::array())) {
+    auto text = [&](const char* when) {
+      return n.contains(when) && n[when].is_object() ? ModelString(n[when], "text") : std::string("-");
+    };
+    const std::string v = ModelString(n, "role") == "candidate" ? ModelString(n, "verdict") : "";
+    h += "<tr><td>" + H(ModelString(n, "node")) + "</td><td>" + H(ModelString(n, "role")) + "</td><td class=num>" +
+         H(text("before")) + "</td><td class=num>" + H(text("after")) + "</td><td>" +
+         (v.empty() ? "" : "<span class=\"verdict " + H(v) + "\">" + H(v) + "</span>") + "</td><td>" +
+         H(ModelString(n, "sentence")) + "</td></tr>\n";
+  }
+  return h + "</table>\n";
+}
+
 std::string VerdictTable(const json& judge) {
   if (!judge.is_object()) return "<p>The judge did not run for this wave.</p>\n";
   std::string bad, good;
@@ -409,6 +462,10 @@ std::string RenderHtml(const json& model) {
   if (model.contains("slo_baseline") && model["slo_baseline"].is_object()) {
     h += "<h3>The baseline's service levels (judged before anything was flashed)</h3>\n" + SloTable(model["slo_baseline"]);
   }
+  if (model.contains("headroom_baseline") && model["headroom_baseline"].is_object()) {
+    h += "<h3>The baseline's headroom (each client's ramp before anything was flashed)</h3>\n" +
+         HeadroomSection(model["headroom_baseline"]);
+  }
   for (const auto& wave : model["waves"]) {
     int n = wave.value("wave", 0);
     std::set<std::string> nodes;
@@ -431,6 +488,9 @@ std::string RenderHtml(const json& model) {
       }
     }
     if (wave.contains("slo")) h += "<h3>Service levels (absolute limits)</h3>\n" + SloTable(wave["slo"]);
+    if (wave.contains("headroom")) {
+      h += "<h3>Headroom: the load each client keeps up with, before and after</h3>\n" + HeadroomSection(wave["headroom"]);
+    }
     h += "<h3>The judge's evidence</h3>\n" + VerdictTable(wave["judge"]);
   }
 

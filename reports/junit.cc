@@ -89,6 +89,14 @@ std::string RenderJUnit(const json& model) {
                          ""});
       }
     }
+    if (wave.contains("headroom")) {  // headroom: one testcase per upgraded client
+      for (const auto& hn : wave["headroom"].value("nodes", json::array())) {
+        if (ModelString(hn, "role") != "candidate") continue;
+        std::string v = ModelString(hn, "verdict");
+        cases.push_back({"headroom: " + ModelString(hn, "node"), cls,
+                         v == "FAIL" ? "failure" : v == "INCONCLUSIVE" ? "skipped" : "", ModelString(hn, "sentence"), ""});
+      }
+    }
     const json& judge = wave["judge"];
     if (judge.is_object()) {
       for (const auto& m : judge.value("metrics", json::array())) {

@@ -117,6 +117,21 @@ std::string RenderMarkdown(const json& model) {
     if (w.contains("slo")) slo_line("wave " + std::to_string(w.value("wave", 0)), w["slo"]);
   }
   if (!slo.empty()) md += "\n### Service levels\n" + slo;
+  std::string headroom;
+  if (model.contains("headroom_baseline") && model["headroom_baseline"].is_object()) {
+    for (const auto& n : model["headroom_baseline"].value("nodes", json::array())) {
+      headroom += "- baseline: " + Cell(ModelString(n, "sentence")) + "\n";
+    }
+  }
+  for (const auto& w : model["waves"]) {
+    if (!w.contains("headroom")) continue;
+    headroom += "- wave " + std::to_string(w.value("wave", 0)) + ": " + ModelString(w["headroom"], "verdict");
+    for (const auto& n : w["headroom"].value("nodes", json::array())) {
+      if (ModelString(n, "role") == "candidate") headroom += "; " + Cell(ModelString(n, "sentence"));
+    }
+    headroom += "\n";
+  }
+  if (!headroom.empty()) md += "\n### Headroom\n" + headroom;
   std::string drift;
   for (const auto& d : model["drift"]) {
     if (d.value("changed", false))

@@ -86,6 +86,25 @@ std::string RenderOpenMetrics(const json& model) {
                ModelString(c, "verdict") == "PASS");
     }
   }
+  // The knee of each client's ramp, before and after: the nightly trend of headroom.
+  w.Family("fwcanary_headroom_knee_ratio", "gauge",
+           "the highest ramp step (multiple of the steady rate) a client kept up with; a lower bound when it kept up at every step");
+  auto knee = [&](const std::string& wave, const json& n, const char* when) {
+    const json& k = n.contains(when) ? n[when] : json();
+    if (!k.is_object() || !k.contains("knee")) return;
+    w.Sample("fwcanary_headroom_knee_ratio",
+             {{"wave", wave}, {"node", ModelString(n, "node")}, {"role", ModelString(n, "role")}, {"when", when}},
+             k["knee"].is_number() ? k["knee"].get<double>() : 0.0);
+  };
+  if (model.contains("headroom_baseline") && model["headroom_baseline"].is_object()) {
+    for (const auto& n : model["headroom_baseline"].value("nodes", json::array())) knee("baseline", n, "before");
+  }
+  for (const auto& wave : model["waves"]) {
+    if (!wave.contains("headroom")) continue;
+    for (const auto& n : wave["headroom"].value("nodes", json::array())) {
+      knee(std::to_string(wave.value("wave", 0)), n, "after");
+    }
+  }
   // The canary's absolute figures per wave, phase and class: what a trend chart plots.
   w.Family("fwcanary_canary_throughput_ops", "gauge", "operations per second per canary client after the upgrade");
   std::string p;

@@ -359,6 +359,12 @@ Result<json> BuildRunModel(const std::string& run_dir) {
       json u = sl.ok() ? json::parse(sl.value(), nullptr, false) : json();
       if (u.is_object()) wave["slo"] = u;
     }
+    // Its headroom (harness/judge/headroom.h), when the workload has a ramp.
+    if (!wave.contains("headroom")) {
+      auto hr = ReadTextFile(layout.HeadroomJsonPath(rundir::WaveName(w)));
+      json u = hr.ok() ? json::parse(hr.value(), nullptr, false) : json();
+      if (u.is_object()) wave["headroom"] = u;
+    }
     json rb = j.StepData(StepName(w, WaveStep::kRollback));
     wave["rolled_back"] = j.Step(StepName(w, WaveStep::kRollback)) == journal::StepState::kDone
                               ? json(rb.value("ok", false))
@@ -449,10 +455,15 @@ Result<json> BuildRunModel(const std::string& run_dir) {
   auto base_slo = ReadTextFile(layout.SloJsonPath("baseline"));
   json slo_baseline = base_slo.ok() ? json::parse(base_slo.value(), nullptr, false) : json(nullptr);
   if (!slo_baseline.is_object()) slo_baseline = nullptr;
+  // The baseline's knees, before anything was flashed (null: no ramp).
+  auto base_headroom = ReadTextFile(layout.HeadroomJsonPath("baseline"));
+  json headroom_baseline = base_headroom.ok() ? json::parse(base_headroom.value(), nullptr, false) : json(nullptr);
+  if (!headroom_baseline.is_object()) headroom_baseline = nullptr;
   return json{{"report_version", kReportVersion},
               {"tool_version", FWCANARY_VERSION},
               {"run", run},
               {"slo_baseline", slo_baseline},
+              {"headroom_baseline", headroom_baseline},
               {"nodes", nodes},
               {"steps", step_list},
               {"waves", waves},

@@ -68,6 +68,9 @@ class RunLayout {
   // The service levels' judgment (harness/judge/slo.h) of one window: "baseline", "wave1", ...
   std::string SloJsonPath(const std::string& window) const { return dir_ + "/slo-" + window + ".json"; }
   std::string SloTextPath(const std::string& window) const { return dir_ + "/slo-" + window + ".txt"; }
+  // The headroom judged on a window's ramp (harness/judge/headroom.h): "baseline", "wave1", ...
+  std::string HeadroomJsonPath(const std::string& window) const { return dir_ + "/headroom-" + window + ".json"; }
+  std::string HeadroomTextPath(const std::string& window) const { return dir_ + "/headroom-" + window + ".txt"; }
   std::string DriftBeforePath(const std::string& node) const {
     return dir_ + "/drift-before-" + node + ".txt";
   }

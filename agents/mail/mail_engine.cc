@@ -14,6 +14,7 @@
 #include "agents/mail/mail_store.h"
 #include "agents/mail/run_stats.h"
 #include "agents/progress.h"
+#include "agents/records/ramp_knee.h"
 
 namespace fwcanary {
 namespace {
@@ -92,7 +93,19 @@ class MailRun {
   }
   void RetryDeferred();
   bool RunPhase(std::size_t index);  // false when stopped
-  void CloseInterval(const Phase& p, double intended_rate, double dt, Accumulator& phase_acc);
+  // One stretch at one rate: a whole phase, or one step of a ramp.
+  struct Segment {
+    double rate = 0;       // ops/s intended
+    double seconds = 0;    // the longest it lasts (a drain ends when its backlog is empty)
+    double ramp_step = 0;  // the ramp's multiplier; 0 = not a ramp
+    uint64_t seed = 0;     // of its arrival schedule
+  };
+  // False when stopped. `drain_time`: set when a drain's backlog emptied; `records`: the
+  // intervals it closed, when not null.
+  bool RunSegment(const Phase& p, const Segment& seg, Accumulator& acc, std::optional<double>* drain_time,
+                  std::vector<IntervalRecord>* records);
+  IntervalRecord CloseInterval(const Phase& p, double intended_rate, double ramp_step, double dt,
+                               Accumulator& phase_acc);
   bool StopWorkers();                // false when the storage hung
   void FinalSweep(SummaryRecord& sum);
   std::vector<OpClass> ReportedClasses() const;
@@ -311,8 +324,8 @@ void MailRun::RetryDeferred() {
   }
 }
 
-void MailRun::CloseInterval(const Phase& p, double intended_rate, double dt,
-                            Accumulator& phase_acc) {
+IntervalRecord MailRun::CloseInterval(const Phase& p, double intended_rate, double ramp_step, double dt,
+                                      Accumulator& phase_acc) {
   StatsWindow w = stats_.TakeWindow();
   uint64_t depth = deliver_backlog_.load();
   uint64_t max_depth = std::max(depth, max_depth_in_interval_.exchange(depth));
@@ -328,6 +341,7 @@ void MailRun::CloseInterval(const Phase& p, double intended_rate, double dt,
   r.queue_depth = depth;
   r.deferred = store_.deferred_count();
   r.integrity_failures = w.integrity_failures;
+  r.ramp_step = ramp_step;
   r.space = ops_.SampleSpace();
   for (OpClass c : ReportedClasses()) r.ops[OpClassName(c)] = w.ops[static_cast<std::size_t>(c)];
   r.steps = w.StepsByName();
@@ -344,31 +358,27 @@ void MailRun::CloseInterval(const Phase& p, double intended_rate, double dt,
     std::snprintf(rate_text, sizeof(rate_text), "%.0f/%.0f ops/s", r.achieved_rate, intended_rate);
   }
   char line[256];
+  const std::string label = ramp_step > 0 ? p.name + " " + StepText(ramp_step) : p.name;
   std::snprintf(line, sizeof(line), "%s t=%.0fs %s  deliver p99 %.1f ms  queue %llu  stored %llu",
-                p.name.c_str(), r.t, rate_text, d.hist.Quantile(0.99) / 1000,
+                label.c_str(), r.t, rate_text, d.hist.Quantile(0.99) / 1000,
                 static_cast<unsigned long long>(depth),
                 static_cast<unsigned long long>(r.space.stored_messages));
   progress_.Update(line);
+  return r;
 }
 
-bool MailRun::RunPhase(std::size_t index) {
-  const Phase& p = spec_.phases[index];
-  double rate = p.rate ? *p.rate : spec_.rate * p.multiplier;
+bool MailRun::RunSegment(const Phase& p, const Segment& seg, Accumulator& acc, std::optional<double>* drain_time,
+                         std::vector<IntervalRecord>* records) {
+  const double rate = seg.rate;
   bool closed = spec_.concurrency > 0;
-  ArrivalSchedule schedule(closed ? 0.0 : rate, spec_.mix, SeedFor(spec_.seed, index, 7),
-                           spec_.arrivals == "poisson");
-  Accumulator acc;
+  ArrivalSchedule schedule(closed ? 0.0 : rate, spec_.mix, seg.seed, spec_.arrivals == "poisson");
   const auto start = Clock::now();
-  const auto end = start + FromSeconds(p.duration_s);
+  const auto end = start + FromSeconds(seg.seconds);
   const auto interval = FromSeconds(spec_.interval_s);
   auto interval_start = start;
   auto next_tick = start + interval;
-  std::optional<double> drain_time;
   std::optional<EndFileWatch> told;
   if (p.open_ended) told.emplace(spec_.workdir + "/" + kEndPhaseFile);
-  progress_.Log("phase " + p.name + ": " + (closed ? "closed loop, " + std::to_string(spec_.concurrency) + " workers"
-                                                   : std::to_string(static_cast<int>(rate)) + " ops/s") +
-                (p.drain ? ", until the backlog is empty" : ""));
   if (closed && !p.drain) {
     closed_active_ = true;
   } else if (!closed) {
@@ -380,6 +390,10 @@ bool MailRun::RunPhase(std::size_t index) {
   }
   qcv_.notify_all();
   bool stopped = false;
+  auto close = [&](double dt) {
+    IntervalRecord r = CloseInterval(p, rate, seg.ramp_step, dt, acc);
+    if (records != nullptr) records->push_back(std::move(r));
+  };
   while (true) {
     if (stop_.load()) {
       stopped = true;
@@ -397,7 +411,7 @@ bool MailRun::RunPhase(std::size_t index) {
       if (queued) qcv_.notify_one();
     }
     if (p.drain && BacklogEmpty()) {
-      drain_time = Seconds(now - start);
+      *drain_time = Seconds(now - start);
       break;
     }
     if (now >= end) break;
@@ -408,7 +422,7 @@ bool MailRun::RunPhase(std::size_t index) {
     }
     if (now >= next_tick) {
       RetryDeferred();
-      CloseInterval(p, rate, Seconds(next_tick - interval_start), acc);
+      close(Seconds(next_tick - interval_start));
       interval_start = next_tick;
       next_tick += interval;
     }
@@ -422,14 +436,69 @@ bool MailRun::RunPhase(std::size_t index) {
     feed_ = nullptr;  // arrivals not yet due when stopped never arrived
   }
   closed_active_ = false;
+  // An interval never spans two phases, nor two steps of a ramp.
+  double last_dt = Seconds(Clock::now() - interval_start);
+  if (last_dt > 0.001 || acc.seconds == 0) close(last_dt);
+  return !stopped;
+}
+
+bool MailRun::RunPhase(std::size_t index) {
+  const Phase& p = spec_.phases[index];
+  const bool closed = spec_.concurrency > 0;
+  Accumulator acc;
+  const auto start = Clock::now();
+  std::optional<double> drain_time;
+  bool stopped = false;
+  double offered_seconds = 0;  // the intended rate times its seconds, summed over the segments
+  if (!p.IsRamp()) {
+    const double rate = p.rate ? *p.rate : spec_.rate * p.multiplier;
+    progress_.Log("phase " + p.name + ": " +
+                  (closed ? "closed loop, " + std::to_string(spec_.concurrency) + " workers"
+                          : std::to_string(static_cast<int>(rate)) + " ops/s") +
+                  (p.drain ? ", until the backlog is empty" : ""));
+    stopped = !RunSegment(p, Segment{rate, p.duration_s, 0, SeedFor(spec_.seed, index, 7)}, acc, &drain_time, nullptr);
+    offered_seconds = rate * Seconds(Clock::now() - start);
+  } else {
+    // Climb until a step is past the knee: a ramp must not go on loading a node that is not
+    // keeping up (its backlog grows with every step), and stops at duration_s whatever.
+    const KneeRule rule{p.keep_up, p.latency_factor, {}};
+    std::optional<RampStep> first;
+    for (std::size_t k = 0; k < p.steps.size(); ++k) {
+      const double left = p.duration_s - Seconds(Clock::now() - start);
+      if (left < spec_.interval_s) {
+        progress_.Log("phase " + p.name + ": its " + std::to_string(static_cast<int>(p.duration_s)) +
+                      " s are up before step " + StepText(p.steps[k]));
+        break;
+      }
+      const double rate = spec_.rate * p.steps[k];
+      const double seconds = std::min(p.step_s, left);
+      progress_.Log("phase " + p.name + ": step " + StepText(p.steps[k]) + ", " +
+                    std::to_string(static_cast<int>(rate)) + " ops/s for " + std::to_string(static_cast<int>(seconds)) +
+                    " s");
+      std::vector<IntervalRecord> records;
+      const auto step_start = Clock::now();
+      const bool ran = RunSegment(p, Segment{rate, seconds, p.steps[k], SeedFor(spec_.seed, index * 1024 + k, 8)}, acc,
+                                  nullptr, &records);
+      offered_seconds += rate * Seconds(Clock::now() - step_start);
+      if (!ran) {
+        stopped = true;
+        break;
+      }
+      RampStep step = JudgeRampStep(records, rule, first ? &*first : nullptr);
+      if (!first) first = step;
+      if (!step.KeptUp()) {
+        progress_.Log("phase " + p.name + ": past the knee at " + StepText(p.steps[k]) + ": " + step.Why() +
+                      "; the ramp stops here");
+        break;
+      }
+    }
+  }
   auto stop_at = Clock::now();
-  double last_dt = Seconds(stop_at - interval_start);
-  if (last_dt > 0.001 || acc.seconds == 0) CloseInterval(p, rate, last_dt, acc);
 
   PhaseSummary ps;
   ps.name = p.name;
   ps.duration_s = Seconds(stop_at - start);
-  ps.intended_rate = closed ? 0 : rate;
+  ps.intended_rate = closed || ps.duration_s <= 0 ? 0 : offered_seconds / ps.duration_s;
   ps.offered_rate = ps.duration_s > 0 ? static_cast<double>(acc.arrivals) / ps.duration_s : 0;
   ps.achieved_rate = ps.duration_s > 0 ? static_cast<double>(acc.completions) / ps.duration_s : 0;
   ps.max_queue_depth = acc.max_queue_depth;

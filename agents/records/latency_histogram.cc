@@ -135,6 +135,15 @@ double LatencyHistogram::Quantile(double q) const {
   return max_;
 }
 
+uint64_t LatencyHistogram::CountAbove(double micros) const {
+  const int at = IndexOf(micros);
+  uint64_t n = 0;
+  for (std::size_t k = 0; k < counts_.size(); ++k) {
+    if (first_ + static_cast<int>(k) > at) n += counts_[k];
+  }
+  return n;
+}
+
 nlohmann::json LatencyHistogram::ToJson() const {
   // Trim zero buckets at both ends (Merge and Record never leave any, FromJson might).
   std::size_t b = 0, e = counts_.size();

@@ -37,6 +37,8 @@ class LatencyHistogram {
   double mean_micros() const { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
   // Nearest-rank quantile, q in [0,1]; 0 when empty. Clamped to the exact min and max.
   double Quantile(double q) const;
+  // Values above the bucket `micros` falls in (within the bucket's relative error of "> micros").
+  uint64_t CountAbove(double micros) const;
 
   nlohmann::json ToJson() const;
   // REQUIRES: j came from ToJson() (gamma must match kGamma).

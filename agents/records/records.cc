@@ -1,5 +1,7 @@
 #include "agents/records/records.h"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "common/json_number.h"
@@ -108,6 +110,7 @@ json IntervalRecord::ToJson() const {
   j["queue_depth"] = queue_depth;
   j["deferred"] = deferred;
   j["integrity_failures"] = integrity_failures;
+  if (ramp_step > 0) j["ramp_step"] = ramp_step;
   SpaceToJson(space, j, "");
   j["ops"] = OpsToJson(ops);
   j["steps"] = OpsToJson(steps);
@@ -129,6 +132,10 @@ Result<IntervalRecord> IntervalRecord::FromJson(const json& j) {
     r.queue_depth = JsonCountOr(j, "queue_depth", 0);
     r.deferred = JsonCountOr(j, "deferred", 0);
     r.integrity_failures = JsonCountOr(j, "integrity_failures", 0);
+    r.ramp_step = j.value("ramp_step", 0.0);
+    if (!std::isfinite(r.ramp_step) || r.ramp_step < 0 || r.ramp_step > 1000) {
+      return Status::InvalidArgument("interval record: field 'ramp_step': not a multiplier in [0, 1000]");
+    }
     r.space = SpaceFromJson(j, "");
     if (Status s = OpsFromJson(j.at("ops"), r.ops); !s.ok()) return s;
     if (j.contains("steps")) {

@@ -60,6 +60,7 @@ struct IntervalRecord {
   uint64_t queue_depth = 0;  // deliveries arrived but not yet readable in a mailbox
   uint64_t deferred = 0;     // accepted messages waiting in queue/deferred for a retry
   uint64_t integrity_failures = 0;
+  double ramp_step = 0;      // a ramp phase's step: its multiplier of the spec's rate; 0 = not a ramp
   SpaceSample space;
   std::map<std::string, OpStats> ops;    // by class: deliver, retrieve, scan
   std::map<std::string, OpStats> steps;  // by step: queue_write, maildir_fsync, ...

@@ -72,6 +72,31 @@ const std::vector<FieldDef<Phase>>& PhaseTable() {
       {"open_ended", FieldKind::kBool, "false",
        "end early (duration_s at most) when a file `end-phase` appears in the work directory (mail engine)",
        {}, {}, Set(&Phase::open_ended)},
+      {"steps", FieldKind::kArray, "-",
+       "a ramp: multipliers of `rate`, ascending, `step_s` each; ends past the knee (mail engine)", {}, {},
+       [](const json& v, Phase& o, const FieldContext& c) {
+         if (v.empty()) return c.Error("must hold at least one step");
+         o.steps.clear();
+         for (std::size_t i = 0; i < v.size(); ++i) {
+           FieldContext ec = c.Element(i);
+           if (!v[i].is_number()) return ec.Error("must be a number (a multiplier of `rate`)");
+           const double m = v[i].get<double>();
+           if (!(m > 0 && m <= 1000)) return ec.Error("must be in (0, 1000]");
+           if (!o.steps.empty() && m <= o.steps.back()) return ec.Error("steps must ascend");
+           o.steps.push_back(m);
+         }
+         return Status::Ok();
+       },
+       false, nullptr,
+       [] {
+         return json{{"items", {{"type", "number"}, {"exclusiveMinimum", 0}, {"maximum", 1000}}}, {"minItems", 1}};
+       }},
+      {"step_s", FieldKind::kNumber, "20", "ramp: seconds per step", 1, 3600, Set(&Phase::step_s)},
+      {"keep_up", FieldKind::kNumber, "0.95", "ramp: a step keeps up when it serves this much of the offered load",
+       0.5, 1, Set(&Phase::keep_up)},
+      {"latency_factor", FieldKind::kNumber, "4",
+       "ramp: a step keeps up while each class's median latency is within this factor of the first step's", 1, 1000,
+       Set(&Phase::latency_factor)},
   };
   return t;
 }
@@ -133,6 +158,20 @@ const std::vector<FieldDef<WorkloadSpec>>& SpecTable() {
            if (p.rate && v[i].contains("multiplier")) {
              return ec.Error("give either `rate` or `multiplier`, not both");
            }
+           if (p.IsRamp()) {
+             // The steps are the ramp's rates; a drain or an end file would cut it.
+             for (const char* f : {"rate", "multiplier"}) {
+               if (v[i].contains(f)) return ec.Child(f).Error("a ramp (`steps`) sets its rate by its steps");
+             }
+             if (p.drain || p.open_ended) {
+               return ec.Child(p.drain ? "drain" : "open_ended").Error("a ramp (`steps`) ends past its knee");
+             }
+             if (p.duration_s < p.step_s) return ec.Child("duration_s").Error("shorter than one ramp step (step_s)");
+           } else {
+             for (const char* f : {"step_s", "keep_up", "latency_factor"}) {
+               if (v[i].contains(f)) return ec.Child(f).Error("only a ramp (`steps`) has it");
+             }
+           }
            for (const auto& q : o.phases) {
              if (q.name == p.name) return ec.Child("name").Error("duplicate phase name");
            }
@@ -180,7 +219,10 @@ const std::vector<FieldDef<WorkloadSpec>>& SpecTable() {
 Status ParseWorkloadSpecAt(const nlohmann::json& obj, const FieldContext& ctx, WorkloadSpec* out) {
   if (Status s = ParseObject(obj, SpecTable(), *out, ctx); !s.ok()) return s;
   if (out->phases.empty()) {
-    out->phases.push_back(Phase{"steady", out->duration_s, std::nullopt, 1.0, false});
+    Phase steady;
+    steady.name = "steady";
+    steady.duration_s = out->duration_s;
+    out->phases.push_back(steady);
   }
   if (Status s = ValidateWorkloadSpec(*out); !s.ok()) return ctx.Error(s.message());
   return Status::Ok();
@@ -203,6 +245,15 @@ Status ValidateWorkloadSpec(const WorkloadSpec& spec) {
     return Status::InvalidArgument("field 'size.min_bytes' must be <= 'size.max_bytes'");
   }
   if (spec.phases.empty()) return Status::InvalidArgument("field 'phases': none");
+  for (const auto& p : spec.phases) {
+    if (p.IsRamp() && spec.concurrency > 0) {
+      return Status::InvalidArgument("field 'phases': ramp '" + p.name +
+                                     "' needs the open loop (a closed loop has no offered rate to climb)");
+    }
+    if (p.IsRamp() && spec.engine != "mail") {
+      return Status::InvalidArgument("field 'phases': ramp '" + p.name + "' is a mail engine phase");
+    }
+  }
   return Status::Ok();
 }
 
@@ -226,8 +277,16 @@ nlohmann::json WorkloadSpec::ToJson() const {
   for (const auto& p : phases) {
     json pj = {{"name", p.name}, {"duration_s", p.duration_s}, {"drain", p.drain}};
     if (p.open_ended) pj["open_ended"] = true;
-    if (p.rate) pj["rate"] = *p.rate;
-    else pj["multiplier"] = p.multiplier;
+    if (p.IsRamp()) {
+      pj["steps"] = p.steps;
+      pj["step_s"] = p.step_s;
+      pj["keep_up"] = p.keep_up;
+      pj["latency_factor"] = p.latency_factor;
+    } else if (p.rate) {
+      pj["rate"] = *p.rate;
+    } else {
+      pj["multiplier"] = p.multiplier;
+    }
     j["phases"].push_back(pj);
   }
   j["concurrency"] = concurrency;

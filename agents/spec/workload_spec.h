@@ -44,6 +44,16 @@ struct Phase {
   // directory: how the controller ends the upgrade window when the wave is active again,
   // whatever the upgrade took (the agent still finishes its sweep and summary). Mail engine.
   bool open_ended = false;
+  // A ramp (mail engine, open loop): the rate climbs through `steps` (multipliers of the spec's
+  // rate, ascending), `step_s` each, and the phase ends after the first step past the knee
+  // (agents/records/ramp_knee.h: under `keep_up` of the offered load served, a growing backlog,
+  // refusals, or a median latency over `latency_factor` x the first step's), or at duration_s.
+  std::vector<double> steps;  // empty: not a ramp
+  double step_s = 20;
+  double keep_up = 0.95;
+  double latency_factor = 4;
+
+  bool IsRamp() const { return !steps.empty(); }
 };
 
 inline constexpr const char* kEndPhaseFile = "end-phase";

@@ -36,6 +36,7 @@ Result<std::vector<Run>> ParseAgentRecords(const std::string& text, const std::s
   std::map<std::string, Run> by_node;
   std::map<std::string, std::vector<IntervalRecord>> intervals;  // by node, in record order
   std::map<std::string, std::set<std::string>> drains;          // by node
+  std::map<std::string, std::set<std::string>> ramps;           // by node: its ramp phases
   std::vector<std::string> order;
   std::istringstream in(text);
   std::string line;
@@ -60,7 +61,8 @@ Result<std::vector<Run>> ParseAgentRecords(const std::string& text, const std::s
                                      rec.status().message());
     }
     if (auto* iv = std::get_if<IntervalRecord>(&rec.value())) {
-      WindowFor(run_for(iv->node), iv->phase);  // windows in the order their phases appear
+      if (iv->ramp_step > 0) ramps[iv->node].insert(iv->phase);
+      else WindowFor(run_for(iv->node), iv->phase);  // windows in the order their phases appear
       intervals[iv->node].push_back(std::move(*iv));
     } else if (auto* s = std::get_if<SummaryRecord>(&rec.value())) {
       Run& run = run_for(s->node);
@@ -84,8 +86,12 @@ Result<std::vector<Run>> ParseAgentRecords(const std::string& text, const std::s
     const std::vector<bool> judged =
         JudgedIntervals(all, drains[node], WarmupRule{opts.warmup_s, opts.warmup_fraction});
     for (std::size_t i = 0; i < all.size(); ++i) {
-      if (judged[i]) WindowFor(run, all[i].phase).intervals.push_back(std::move(all[i]));
+      if (!judged[i]) continue;
+      if (all[i].ramp_step > 0) run.ramp.push_back(std::move(all[i]));
+      else WindowFor(run, all[i].phase).intervals.push_back(std::move(all[i]));
     }
+    // The summary names every phase, a ramp too: it is no window.
+    std::erase_if(run.windows, [&](const Window& w) { return ramps[node].count(w.phase) > 0; });
     out.push_back(std::move(run));
   }
   if (out.empty()) return Status::InvalidArgument(source + ": no agent records");

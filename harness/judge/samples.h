@@ -28,6 +28,9 @@ struct Run {
   std::string id;    // where it came from (file, or file#document), for messages
   std::string node;  // node name from the records ("fio" for fio output)
   std::vector<Window> windows;
+  // A ramp phase's intervals (IntervalRecord::ramp_step set), in time order: not a window, its
+  // load climbs; its knee is the node's headroom (harness/judge/headroom.h).
+  std::vector<IntervalRecord> ramp;
   bool has_summary = false;
   std::vector<std::string> lost;     // message ids
   std::vector<std::string> corrupt;

@@ -61,6 +61,10 @@ struct SloJudgment {
 SloJudgment JudgeSlos(const std::vector<SloLimit>& limits, const std::vector<Run>& runs,
                       const std::string& window, double alpha, bool baseline_only = false);
 
+// The relative verdict held to the service levels: a breach FAILs it whatever the baseline did;
+// a level that could not be shown holds a PASS at INCONCLUSIVE. `reason` follows the verdict.
+void HoldToServiceLevels(const SloJudgment& slo, Verdict* overall, std::string* reason);
+
 nlohmann::json ToJson(const SloJudgment& s);
 std::string RenderSloTable(const SloJudgment& s);
 

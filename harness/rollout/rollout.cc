@@ -21,6 +21,7 @@
 #include "rundir/run_layout.h"
 #include "harness/judge/judge.h"
 #include "harness/judge/verdict_render.h"
+#include "harness/judge/headroom.h"
 #include "harness/judge/slo.h"
 #include "harness/judge/upgrade_window.h"
 #include "harness/judge/wave_judgment.h"
@@ -129,6 +130,11 @@ class Controller {
   int Finish(int code, const std::string& why);
   judge::SloJudgment ServiceLevels(const std::vector<judge::Run>& runs, const std::string& window, bool baseline_only);
   Outcome BaselineServiceLevels();
+  // Headroom (harness/judge/headroom.h), when the workload has a ramp: the settings, and a
+  // judgment written beside the window's verdict and logged.
+  judge::HeadroomConfig Headroom() const;
+  void RecordHeadroom(const judge::HeadroomJudgment& h);
+  void BaselineHeadroom();
   // An exception escaped a stage: journaled, the wave under way rolled back and verified.
   int Crashed(const std::string& what);
   int RunStages();
@@ -146,7 +152,19 @@ class Controller {
   Outcome Window(const std::string& step, const std::string& window, const WorkloadSpec& spec,
                  const std::function<void()>& during, std::map<std::string, std::string>* samples,
                  const Wave* wave = nullptr);
+  // One wave: flash under load, activation, the upgrade window, the after window, the verdict.
   Outcome WaveStep(const Wave& wave);
+  // A wave judged in an earlier life of this run: its outcome taken, its nodes rolled back if
+  // it did not pass.
+  Outcome ResumeJudgedWave(const Wave& wave, const std::set<std::string>& targets);
+  // The flash under steady load on every client (the "during" window).
+  Outcome FlashUnderLoad(const Wave& wave);
+  // Activation read back; more failures than the scenario allows end the run.
+  Outcome ActivationStep(const Wave& wave, nlohmann::json& wj);
+  // The after window judged against the plan's reference and controls, held to the SLOs,
+  // recorded; a verdict other than PASS rolls the wave back.
+  Outcome JudgeAfterWindow(const Wave& wave, const std::set<std::string>& targets,
+                           const std::map<std::string, std::string>& after, nlohmann::json& wj);
   void Flash(const std::vector<const Node*>& nodes);
   void SendUpgrade(NodeSession& s, const Node& n);
   enum class Sent { kAccepted, kUnknown, kRefused };
@@ -799,6 +817,47 @@ Outcome Controller::BaselineServiceLevels() {
   return std::nullopt;
 }
 
+judge::HeadroomConfig Controller::Headroom() const {
+  judge::HeadroomConfig cfg;
+  const Phase* ramp = sc_.RampPhase();
+  cfg.expected_surge = sc_.ExpectedSurge();
+  cfg.margin = sc_.headroom.margin;
+  auto tol = sc_.judge.tolerances.find("headroom");
+  cfg.tolerance = tol != sc_.judge.tolerances.end() ? tol->second : scenario::kHeadroomTolerance;
+  cfg.critical = sc_.judge.critical.empty() ||
+                 std::find(sc_.judge.critical.begin(), sc_.judge.critical.end(), "headroom") != sc_.judge.critical.end();
+  if (ramp != nullptr) {
+    cfg.rule.keep_up = ramp->keep_up;
+    cfg.rule.latency_factor = ramp->latency_factor;
+  }
+  // A p99 SLO that holds in the ramp's phase (or in every phase) is the ramp's latency limit.
+  for (const auto& l : sc_.slo) {
+    if (l.metric == "p99" && ramp != nullptr && (l.phase.empty() || l.phase == ramp->name)) {
+      cfg.rule.p99_limit_us[l.cls] = l.limit * 1000;
+    }
+  }
+  return cfg;
+}
+
+void Controller::RecordHeadroom(const judge::HeadroomJudgment& h) {
+  const std::string table = judge::RenderHeadroomTable(h);
+  for (Status st : {WriteTextFile(layout_.HeadroomJsonPath(h.window), judge::ToJson(h).dump(2) + "\n"),
+                    WriteTextFile(layout_.HeadroomTextPath(h.window), table)}) {
+    if (!st.ok()) Log(st.message());
+  }
+  Log(h.window + " headroom:\n" + table);
+}
+
+// The baseline's knees: reported (the report's "before"), never a reason to stop.
+void Controller::BaselineHeadroom() {
+  if (sc_.RampPhase() == nullptr) return;
+  std::vector<std::string> files, errors;
+  for (const auto& [node, path] : baseline_) files.push_back(path);
+  std::vector<judge::Run> runs = Load(files, "baseline", &errors);
+  if (!errors.empty()) return;  // the wave's judgment reports the same files' errors
+  RecordHeadroom(judge::BaselineHeadroom(runs, Headroom()));
+}
+
 // The upgrade window, judged (harness/judge/upgrade_window.h): a FAIL halts and rolls back
 // like any other, before the after window is spent on a firmware already known bad.
 Outcome Controller::JudgeUpgrade(const Wave& wave, nlohmann::json& wj) {
@@ -841,77 +900,103 @@ Outcome Controller::JudgeUpgrade(const Wave& wave, nlohmann::json& wj) {
 
 Outcome Controller::WaveStep(const Wave& wave) {
   using rundir::StepName;
-  using rundir::WaveStep;
   const std::string w = rundir::WaveName(wave.number);
-  const std::string during_step = StepName(wave.number, WaveStep::kDuring);
-  const std::string activation_step = StepName(wave.number, WaveStep::kActivation);
-  const std::string after_step = StepName(wave.number, WaveStep::kAfter);
-  const std::string judge_step = StepName(wave.number, WaveStep::kJudge);
   std::set<std::string> targets;
   for (const auto* n : wave.nodes) targets.insert(n->name);
   nlohmann::json wj = {{"wave", wave.number},
                        {"nodes", std::vector<std::string>(targets.begin(), targets.end())}};
 
   current_wave_ = &wave;
-  // A wave judged in an earlier life of this run: take its outcome and go on.
-  if (j_.Step(judge_step) == StepState::kDone) {
-    nlohmann::json d = j_.StepData(judge_step);
-    if (d["verdict"] == "PASS") {
-      current_wave_ = nullptr;
-      for (const auto& t : targets) upgraded_.insert(t);
-      carried_.run_noise = d.value("measured_noise", std::map<std::string, double>{});
-      carried_.control_run_var = d.value("control_run_var", carried_.control_run_var);
-      previous_after_ = j_.StepData(after_step).value("samples", std::map<std::string, std::string>{});
-      previous_window_ = w;
-      waves_.push_back(d["wave"]);
-      return std::nullopt;
-    }
-    waves_.push_back(d["wave"]);
-    bool rolled = RollBack(wave);
-    int code = d.value("exit_code", kExitError);
-    return Finish(rolled ? code : kExitError, d.value("reason", std::string("halted")));
+  if (j_.Step(StepName(wave.number, rundir::WaveStep::kJudge)) == StepState::kDone) {
+    return ResumeJudgedWave(wave, targets);
   }
-
   progress_.EnterStage(w, "upgrading under load");
   Log(w + (wave.number == 1 ? " (canary)" : "") + ": upgrading " + std::to_string(targets.size()) +
       " node(s) to " + sc_.firmware.image + " under load");
+  if (Outcome out = FlashUnderLoad(wave)) return out;
+  if (Outcome out = ActivationStep(wave, wj)) return out;
+  if (Outcome out = JudgeUpgrade(wave, wj)) return out;
 
-  // During: steady load on every client while the wave's targets flash.
+  // After: the whole workload again; the judge compares.
+  progress_.EnterStage(w, "post-upgrade window");
+  std::map<std::string, std::string> after;
+  if (Outcome out = Window(StepName(wave.number, rundir::WaveStep::kAfter), w, sc_.workload, nullptr, &after, &wave)) {
+    return out;
+  }
+  if (Outcome out = JudgeAfterWindow(wave, targets, after, wj)) return out;
+  current_wave_ = nullptr;  // its nodes stay on the new firmware: that is the plan
+  previous_after_ = after;
+  previous_window_ = w;
+  if (sc_.rollout.pause_s > 0 && &wave != &plan_.waves.back()) {
+    progress_.EnterStage(w, "pause");
+    std::this_thread::sleep_for(std::chrono::duration<double>(sc_.rollout.pause_s));
+  }
+  return std::nullopt;
+}
+
+Outcome Controller::ResumeJudgedWave(const Wave& wave, const std::set<std::string>& targets) {
+  using rundir::StepName;
+  nlohmann::json d = j_.StepData(StepName(wave.number, rundir::WaveStep::kJudge));
+  waves_.push_back(d["wave"]);
+  if (d["verdict"] == "PASS") {
+    current_wave_ = nullptr;
+    for (const auto& t : targets) upgraded_.insert(t);
+    carried_.run_noise = d.value("measured_noise", std::map<std::string, double>{});
+    carried_.control_run_var = d.value("control_run_var", carried_.control_run_var);
+    previous_after_ = j_.StepData(StepName(wave.number, rundir::WaveStep::kAfter))
+                          .value("samples", std::map<std::string, std::string>{});
+    previous_window_ = rundir::WaveName(wave.number);
+    return std::nullopt;
+  }
+  bool rolled = RollBack(wave);
+  int code = d.value("exit_code", kExitError);
+  return Finish(rolled ? code : kExitError, d.value("reason", std::string("halted")));
+}
+
+Outcome Controller::FlashUnderLoad(const Wave& wave) {
+  const std::string w = rundir::WaveName(wave.number);
+  const std::string during_step = rundir::StepName(wave.number, rundir::WaveStep::kDuring);
+  if (j_.Step(during_step) == StepState::kDone) return std::nullopt;
   std::vector<const Node*> to_flash;
   for (const auto* n : wave.nodes) {
     if (NodeOf(n->name).state == NodeState::kReady) to_flash.push_back(n);
   }
-  if (j_.Step(during_step) != StepState::kDone) {
-    if (to_flash.size() < wave.nodes.size()) {
-      Log(w + ": " + std::to_string(wave.nodes.size() - to_flash.size()) +
-          " node(s) were flashed before the controller stopped; not flashing them again");
-    }
-    // The upgrade window lasts until the wave is active again plus a margin (the mail engine's
-    // open-ended phase, ended by the controller), whatever the upgrade takes; at least
-    // --during-s, at most what the flash and the activation may take. The fio engine cannot
-    // end a job early: its window is --during-s.
-    WorkloadSpec during = sc_.workload;
-    const bool open = sc_.workload.engine == "mail";
-    const double longest = o_.during_s + sc_.firmware.upgrade.timeout_s + sc_.firmware.reboot_timeout_s +
-                           sc_.firmware.stable_s + sc_.upgrade.margin_s;
-    during.phases = {Phase{"during", open ? longest : o_.during_s, std::nullopt, 1.0, false, open}};
-    std::map<std::string, std::string> samples;
-    if (to_flash.empty()) {
-      Record(j_.FinishStep(during_step, {{"skipped", "flashed before the controller stopped"}}));
-      if (Outcome out = JournalBroken(&wave)) return out;
-    } else if (Outcome out = Window(during_step, w + "-during", during,
-                                    [&] {
-                                      const auto started = std::chrono::steady_clock::now();
-                                      Flash(to_flash);
-                                      if (!open) return;
-                                      ActivateAndRecord(wave);
-                                      EndUpgradeWindow(started);
-                                    },
-                                    &samples, &wave)) {
-      return out;
-    }
+  if (to_flash.size() < wave.nodes.size()) {
+    Log(w + ": " + std::to_string(wave.nodes.size() - to_flash.size()) +
+        " node(s) were flashed before the controller stopped; not flashing them again");
   }
+  if (to_flash.empty()) {
+    Record(j_.FinishStep(during_step, {{"skipped", "flashed before the controller stopped"}}));
+    return JournalBroken(&wave);
+  }
+  // The upgrade window lasts until the wave is active again plus a margin (the mail engine's
+  // open-ended phase, ended by the controller), whatever the upgrade takes; at least
+  // --during-s, at most what the flash and the activation may take. The fio engine cannot
+  // end a job early: its window is --during-s.
+  WorkloadSpec during = sc_.workload;
+  const bool open = sc_.workload.engine == "mail";
+  const double longest = o_.during_s + sc_.firmware.upgrade.timeout_s + sc_.firmware.reboot_timeout_s +
+                         sc_.firmware.stable_s + sc_.upgrade.margin_s;
+  Phase window;
+  window.name = "during";
+  window.duration_s = open ? longest : o_.during_s;
+  window.open_ended = open;
+  during.phases = {window};
+  std::map<std::string, std::string> samples;
+  return Window(during_step, w + "-during", during,
+                [&] {
+                  const auto started = std::chrono::steady_clock::now();
+                  Flash(to_flash);
+                  if (!open) return;
+                  ActivateAndRecord(wave);
+                  EndUpgradeWindow(started);
+                },
+                &samples, &wave);
+}
 
+Outcome Controller::ActivationStep(const Wave& wave, nlohmann::json& wj) {
+  const std::string w = rundir::WaveName(wave.number);
+  const std::string activation_step = rundir::StepName(wave.number, rundir::WaveStep::kActivation);
   progress_.EnterStage(w, "activation");
   std::vector<std::string> failures;
   if (j_.Step(activation_step) == StepState::kDone) {
@@ -925,32 +1010,29 @@ Outcome Controller::WaveStep(const Wave& wave) {
     if (NodeOf(n->name).state == NodeState::kActive) upgraded_.insert(n->name);
   }
   wj["failures"] = failures;
-  if (static_cast<int>(failures.size()) > sc_.rollout.max_failures) {
-    for (const auto& f : failures) Log("FAILED " + f);
-    waves_.push_back(wj);
-    // A node that never came back is an infrastructure failure; one that came back wrong
-    // (drift, wrong version) is the firmware's.
-    bool infra = false;
-    for (const auto* n : wave.nodes) {
-      JournalNode jn = NodeOf(n->name);
-      // ... and so is one this controller did not flash (no journal record, no lease).
-      infra = infra || (jn.state == NodeState::kFailed && (jn.detail.find("not active on") != std::string::npos ||
-                                                           jn.detail.rfind("not flashed: ", 0) == 0));
-    }
-    Record(j_.FinishStep(judge_step, {{"verdict", "FAIL"}, {"reason", failures.front()},
-                                      {"exit_code", infra ? kExitError : kExitRegression}, {"wave", wj}}));
-    bool rolled = RollBack(wave);
-    return Finish(infra || !rolled ? kExitError : kExitRegression,
-                  failures.front() + (rolled ? "" : "; the wave's rollback did not complete"));
+  if (static_cast<int>(failures.size()) <= sc_.rollout.max_failures) return std::nullopt;
+  for (const auto& f : failures) Log("FAILED " + f);
+  waves_.push_back(wj);
+  // A node that never came back is an infrastructure failure; one that came back wrong
+  // (drift, wrong version) is the firmware's.
+  bool infra = false;
+  for (const auto* n : wave.nodes) {
+    JournalNode jn = NodeOf(n->name);
+    // ... and so is one this controller did not flash (no journal record, no lease).
+    infra = infra || (jn.state == NodeState::kFailed && (jn.detail.find("not active on") != std::string::npos ||
+                                                         jn.detail.rfind("not flashed: ", 0) == 0));
   }
+  Record(j_.FinishStep(rundir::StepName(wave.number, rundir::WaveStep::kJudge),
+                       {{"verdict", "FAIL"}, {"reason", failures.front()},
+                        {"exit_code", infra ? kExitError : kExitRegression}, {"wave", wj}}));
+  bool rolled = RollBack(wave);
+  return Finish(infra || !rolled ? kExitError : kExitRegression,
+                failures.front() + (rolled ? "" : "; the wave's rollback did not complete"));
+}
 
-  if (Outcome out = JudgeUpgrade(wave, wj)) return out;
-
-  // After: the whole workload again; the judge compares.
-  progress_.EnterStage(w, "post-upgrade window");
-  std::map<std::string, std::string> after;
-  if (Outcome out = Window(after_step, w, sc_.workload, nullptr, &after, &wave)) return out;
-
+Outcome Controller::JudgeAfterWindow(const Wave& wave, const std::set<std::string>& targets,
+                                     const std::map<std::string, std::string>& after, nlohmann::json& wj) {
+  const std::string w = rundir::WaveName(wave.number);
   judge::WaveContext ctx;
   ctx.targets = targets;
   for (const auto& n : upgraded_) {
@@ -991,17 +1073,23 @@ Outcome Controller::WaveStep(const Wave& wave) {
     if (!st.ok()) Log(st.message());
   }
   Log(w + " verdict:\n" + table);
-  // The absolute service levels, beside the relative verdict: a breach FAILs the wave whatever
-  // the baseline did; one that cannot be shown holds a PASS at INCONCLUSIVE.
   if (!sc_.slo.empty()) {
     judge::SloJudgment slo = ServiceLevels(in.candidate, w, false);
     wj["slo"] = judge::ToJson(slo);
-    if (slo.overall == judge::Verdict::kFail && verdict.overall != judge::Verdict::kFail) {
+    judge::HoldToServiceLevels(slo, &verdict.overall, &verdict.reason);
+  }
+  if (sc_.RampPhase() != nullptr) {
+    judge::HeadroomJudgment h = judge::JudgeHeadroom(in.baseline, in.candidate, in.control, Headroom(), w);
+    RecordHeadroom(h);
+    wj["headroom"] = judge::ToJson(h);
+    // Like a service level: a headroom that does not cover the surge FAILs the wave; one that
+    // cannot be shown holds a PASS.
+    if (h.overall == judge::Verdict::kFail && verdict.overall != judge::Verdict::kFail) {
       verdict.overall = judge::Verdict::kFail;
-      verdict.reason = "service level: " + slo.reason;
-    } else if (slo.overall == judge::Verdict::kInconclusive && verdict.overall == judge::Verdict::kPass) {
+      verdict.reason = "headroom: " + h.reason;
+    } else if (h.overall == judge::Verdict::kInconclusive && verdict.overall == judge::Verdict::kPass) {
       verdict.overall = judge::Verdict::kInconclusive;
-      verdict.reason = "service level: " + slo.reason;
+      verdict.reason = "headroom: " + h.reason;
     }
   }
   wj["verdict"] = judge::VerdictName(verdict.overall);
@@ -1010,12 +1098,13 @@ Outcome Controller::WaveStep(const Wave& wave) {
   wj["reference"] = plan.reference;
   wj["roles"] = plan.roles;
   waves_.push_back(wj);
-  Record(j_.FinishStep(judge_step, {{"verdict", judge::VerdictName(verdict.overall)},
-                               {"reason", verdict.reason},
-                               {"exit_code", judge::ExitCodeFor(verdict.overall)},
-                               {"measured_noise", carried_.run_noise},
-                               {"control_run_var", carried_.control_run_var},
-                               {"wave", wj}}));
+  Record(j_.FinishStep(rundir::StepName(wave.number, rundir::WaveStep::kJudge),
+                       {{"verdict", judge::VerdictName(verdict.overall)},
+                        {"reason", verdict.reason},
+                        {"exit_code", judge::ExitCodeFor(verdict.overall)},
+                        {"measured_noise", carried_.run_noise},
+                        {"control_run_var", carried_.control_run_var},
+                        {"wave", wj}}));
   // A verdict that is not recorded would be judged again by a resume, after the nodes moved on.
   if (Outcome out = JournalBroken(&wave)) return out;
   if (verdict.overall != judge::Verdict::kPass) {
@@ -1028,13 +1117,6 @@ Outcome Controller::WaveStep(const Wave& wave) {
                   verdict.reason + (rolled ? "" : " (and the rollback did not complete)"));
   }
   Log(w + ": PASS: " + verdict.reason);
-  current_wave_ = nullptr;  // its nodes stay on the new firmware: that is the plan
-  previous_after_ = after;
-  previous_window_ = w;
-  if (sc_.rollout.pause_s > 0 && &wave != &plan_.waves.back()) {
-    progress_.EnterStage(w, "pause");
-    std::this_thread::sleep_for(std::chrono::duration<double>(sc_.rollout.pause_s));
-  }
   return std::nullopt;
 }
 
@@ -1150,6 +1232,7 @@ int Controller::RunStages() {
   progress_.EnterStage("baseline", "agents on every client");
   if (Outcome out = Window(rundir::kBaselineStep, "baseline", sc_.workload, nullptr, &baseline_)) return *out;
   if (Outcome out = BaselineServiceLevels()) return *out;
+  BaselineHeadroom();
   for (const auto& wave : plan_.waves) {
     if (Outcome out = WaveStep(wave)) return *out;
     if (StopRequested()) return Interrupted(rundir::WaveName(wave.number));

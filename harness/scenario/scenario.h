@@ -105,6 +105,16 @@ struct ServiceLevel {
   bool baseline = false;  // also judged on the baseline, before anything is flashed
 };
 
+// Headroom (harness/judge/headroom.h): judged when the workload has a ramp phase (`steps`).
+// Its tolerance and criticality are the judge's: tolerances.headroom, critical: [..., headroom].
+struct HeadroomSettings {
+  double expected_surge = 0;  // multiples of the steady rate; 0: the largest multiplier of the
+                              // workload's other phases (the surge phase's)
+  double margin = 0;          // the candidate's knee must reach expected_surge x (1 + margin)
+};
+
+inline constexpr double kHeadroomTolerance = 0.35;  // a fall of more than one step on 1..6x
+
 struct Reports {
   std::string dir = "runs";    // run directories are created under it
   std::string history;         // history.db path; empty: none
@@ -125,7 +135,14 @@ struct Scenario {
   JudgeSettings judge;
   UpgradeSettings upgrade;
   std::vector<ServiceLevel> slo;
+  HeadroomSettings headroom;
   Reports reports;
+
+  // The ramp phase of the workload, or null (then headroom is not judged).
+  const Phase* RampPhase() const;
+  // The surge the candidate's headroom must cover: headroom.expected_surge, else the largest
+  // multiplier of the workload's other phases.
+  double ExpectedSurge() const;
 };
 
 struct LoadOverrides {

@@ -260,6 +260,7 @@ const std::vector<FieldDef<Rollout>>& RolloutTable() {
 // A tolerances key: "metric", "class.metric", "class.metric.phase" or "metric.phase" (a
 // per-node metric in one phase); the phase is checked against the workload after loading.
 Status CheckToleranceKey(const std::string& k, const FieldContext& c) {
+  if (k == "headroom") return Status::Ok();  // the ramp's knee (harness/judge/headroom.h): per node
   std::vector<std::string> parts;
   for (std::size_t b = 0;;) {
     std::size_t e = k.find('.', b);
@@ -300,6 +301,7 @@ const std::vector<FieldDef<JudgeSettings>>& JudgeTable() {
        false, nullptr, [] {
          json props = json::object();
          for (const auto& m : judge::Metrics()) props[m.name] = {{"type", "number"}, {"minimum", 0}, {"maximum", 100}};
+         props["headroom"] = {{"type", "number"}, {"minimum", 0}, {"maximum", 100}};
          // Narrower keys: class.metric, class.metric.phase, metric.phase.
          return json{{"properties", props},
                      {"patternProperties", {{"^[a-z_0-9]+[.][a-z_0-9]+([.][A-Za-z0-9_-]+)?$",
@@ -315,8 +317,9 @@ const std::vector<FieldDef<JudgeSettings>>& JudgeTable() {
        "metrics whose FAIL or missing data fails the run", {}, {},
        [](const json& v, JudgeSettings& o, const FieldContext& c) {
          for (std::size_t i = 0; i < v.size(); ++i) {
-           if (!v[i].is_string() || judge::FindMetric(v[i].get<std::string>()) == nullptr) {
-             return c.Element(i).Error("must be a metric name (throughput, p50, p99, ...), got " +
+           if (!v[i].is_string() ||
+               (judge::FindMetric(v[i].get<std::string>()) == nullptr && v[i].get<std::string>() != "headroom")) {
+             return c.Element(i).Error("must be a metric name (throughput, p50, p99, ..., headroom), got " +
                                        DumpForMessage(v[i]));
            }
            o.critical.push_back(v[i].get<std::string>());
@@ -326,6 +329,7 @@ const std::vector<FieldDef<JudgeSettings>>& JudgeTable() {
        false, nullptr, [] {
          std::vector<std::string> names;
          for (const auto& m : judge::Metrics()) names.push_back(m.name);
+         names.push_back("headroom");
          return json{{"items", {{"enum", names}}}};
        }},
       {"alpha", FieldKind::kNumber, "0.01", "false-discovery rate for FAILs", 1e-6, 0.5,
@@ -351,6 +355,17 @@ const std::vector<FieldDef<UpgradeSettings>>& UpgradeTable() {
       {"margin_s", FieldKind::kNumber, "15",
        "the upgrade window goes on this long after the wave is active again (to see the recovery)", 0,
        3600, Set(&UpgradeSettings::margin_s)},
+  };
+  return t;
+}
+
+const std::vector<FieldDef<HeadroomSettings>>& HeadroomTable() {
+  static const std::vector<FieldDef<HeadroomSettings>> t = {
+      {"expected_surge", FieldKind::kNumber, "(the surge phase's multiplier)",
+       "the surge, in multiples of the steady rate, the candidate's knee must reach", 1, 1000,
+       Set(&HeadroomSettings::expected_surge)},
+      {"margin", FieldKind::kNumber, "0", "the knee must reach expected_surge x (1 + margin)", 0, 10,
+       Set(&HeadroomSettings::margin)},
   };
   return t;
 }
@@ -466,6 +481,9 @@ const std::vector<FieldDef<Scenario>>& ScenarioTable() {
       {"slo", FieldKind::kArray, "[]",
        "absolute service levels the candidate must meet: {metric, class, phase, limit, baseline}", {}, {},
        ParseServiceLevels, false, nullptr, [] { return ArrayOfSchema(ServiceLevelTable()); }},
+      {"headroom", FieldKind::kObject, "{}",
+       "the surge a ramp phase's knee must cover (judged when the workload has a ramp)", {}, {},
+       Nested(&Scenario::headroom, &HeadroomTable), false, nullptr, [] { return TableSchema(HeadroomTable()); }},
       {"reports", FieldKind::kObject, "{}", "where results go", {}, {},
        Nested(&Scenario::reports, &ReportsTable), false, nullptr, [] { return TableSchema(ReportsTable()); }},
   };
@@ -473,6 +491,22 @@ const std::vector<FieldDef<Scenario>>& ScenarioTable() {
 }
 
 }  // namespace
+
+const Phase* Scenario::RampPhase() const {
+  for (const auto& p : workload.phases) {
+    if (p.IsRamp()) return &p;
+  }
+  return nullptr;
+}
+
+double Scenario::ExpectedSurge() const {
+  if (headroom.expected_surge > 0) return headroom.expected_surge;
+  double surge = 1;
+  for (const auto& p : workload.phases) {
+    if (!p.IsRamp() && !p.drain && !p.rate) surge = std::max(surge, p.multiplier);
+  }
+  return surge;
+}
 
 std::string ExpandEnv(const std::string& s) {
   static const std::regex kVar(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\})");
@@ -600,6 +634,18 @@ Result<Scenario> LoadScenario(const std::string& path, const LoadOverrides& o) {
       return root.Child("slo").Element(i).Child("phase").Error("no workload phase is named '" + sc.slo[i].phase + "'");
     }
   }
+  int ramps = 0;
+  for (const auto& p : sc.workload.phases) ramps += p.IsRamp() ? 1 : 0;
+  if (ramps > 1) return root.Child("workload").Child("phases").Error("at most one ramp phase (`steps`)");
+  if (ramps == 0 && (sc.judge.tolerances.count("headroom") ||
+                     std::find(sc.judge.critical.begin(), sc.judge.critical.end(), "headroom") != sc.judge.critical.end())) {
+    return root.Child("judge").Error("headroom is judged on a ramp phase (`steps`), and the workload has none");
+  }
+  if (const Phase* ramp = sc.RampPhase(); ramp != nullptr && ramp->steps.back() < sc.ExpectedSurge()) {
+    return root.Child("workload").Child("phases").Error(
+        "the ramp's last step (" + std::to_string(ramp->steps.back()) + "x) is below the expected surge (" +
+        std::to_string(sc.ExpectedSurge()) + "x): it could never show the surge is covered");
+  }
   for (const auto* n : sc.inventory.Clients()) {
     for (const char* var : {"workdir"}) {
       if (n->vars.count(var) == 0) {
@@ -622,7 +668,7 @@ std::string DescribeScenarioFormat() {
          DescribeTable(FirmwareTable(), "firmware.") + DescribeTable(CheckTable(), "health[].") +
          DescribeTable(RolloutTable(), "rollout.") + DescribeTable(JudgeTable(), "judge.") +
          DescribeTable(UpgradeTable(), "upgrade.") + DescribeTable(ServiceLevelTable(), "slo[].") +
-         DescribeTable(ReportsTable(), "reports.");
+         DescribeTable(HeadroomTable(), "headroom.") + DescribeTable(ReportsTable(), "reports.");
 }
 
 }  // namespace fwcanary::scenario

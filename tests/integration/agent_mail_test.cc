@@ -219,6 +219,35 @@ TEST_CASE("a full backlog refuses arrivals: every arrival is served or refused",
   CHECK(sum["messages_verified"] == d["count"]);
 }
 
+// A ramp climbs until the node is past its knee, then stops instead of loading it further: one
+// worker on a real filesystem keeps up with 50 ops/s and not with 25600.
+TEST_CASE("a ramp climbs its steps and stops past the knee; its records carry the step", "[agent][mail]") {
+  ScratchDir dir;
+  std::string spec = R"({"rate": 50, "users": 10, "workers": 1, "max_backlog": 5000,
+      "phases": [{"name": "ramp", "duration_s": 30, "steps": [1, 8, 64, 512], "step_s": 2},
+                 {"name": "drain", "duration_s": 20, "drain": true}],
+      "size": {"dist": "fixed", "mean_bytes": 4096}})";
+  AgentRun run = RunAgent({"--spec", "-", "--workdir", dir.path + "/w"}, spec);
+  INFO(run.stderr_text);
+  REQUIRE(run.exit_code == 0);
+  std::vector<double> seen;
+  for (const auto& r : run.intervals("ramp")) {
+    REQUIRE(r.contains("ramp_step"));
+    const double m = r["ramp_step"].get<double>();
+    if (seen.empty() || seen.back() != m) seen.push_back(m);
+    CHECK(r["intended_rate"].get<double>() == Approx(50 * m));
+  }
+  REQUIRE(seen.size() >= 2);
+  CHECK(seen.front() == 1);
+  CHECK(seen.size() < 4);  // never reached 512x (25600 ops/s on one worker)
+  CHECK(run.stderr_text.find("phase ramp: past the knee at ") != std::string::npos);
+  CHECK(run.stderr_text.find("; the ramp stops here") != std::string::npos);
+  for (const auto& r : run.intervals("drain")) CHECK_FALSE(r.contains("ramp_step"));
+  // Nothing lost on the way: the backlog the last step left drained and was verified.
+  const json& sum = run.summary();
+  CHECK(sum["integrity_failures"] == 0);
+}
+
 // Retrieves and scans have no queue file to wait in: with the same bound on the operations
 // waiting for a worker, an overload of any class is refused and counted, and the agent's
 // memory stays bounded whatever rate it is given.

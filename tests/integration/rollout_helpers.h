@@ -14,7 +14,8 @@ namespace fwcanary::testing {
 std::string StatusField(const TestLab& lab, int node, const std::string& field);
 std::string ReadAll(const std::string& path);
 
-// demo.yaml with short windows (15 s steady, 8 s surge, 5 s drain) and `edits` applied
+// demo.yaml with short windows (15 s steady, 8 s surge, 5 s drain), without its service levels
+// (too short to bound them), and `edits` applied
 // (text -> replacement, each must be found), written into the lab directory.
 std::string ShortScenario(const TestLab& lab, const std::string& name,
                           const std::vector<std::pair<std::string, std::string>>& edits = {});
@@ -27,8 +28,7 @@ extern const std::pair<std::string, std::string> kPassTolerances;
 // upgrade never left (the default 20 s is for real arrays).
 extern const std::pair<std::string, std::string> kQuickResend;
 
-// The demo's own service levels (its `slo:` block) replaced by `items`, list entries of two
-// spaces' indent; none when empty (a test on windows too short to bound any SLO).
+// Service levels (`slo:` list entries, two spaces' indent) for a short scenario.
 std::pair<std::string, std::string> WithServiceLevels(const std::string& items);
 
 // The one run directory under `runs` (REQUIREs exactly one).

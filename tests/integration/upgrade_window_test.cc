@@ -114,7 +114,7 @@ TEST_CASE("service levels: a baseline that already breaks its SLO stops the run 
 TEST_CASE("service levels: SLOs the lab meets PASS beside the relative verdict, per client and phase", "[lab]") {
   TestLab lab(2, "127.0.54");
   std::string scn = ShortScenario(lab, "slo-met", {kPassJudge, kPassTolerances,
-                                                   WithServiceLevels("  - {metric: p99, class: deliver, limit: 60000, baseline: true}\n"
+                                                   WithServiceLevels("  - {metric: p50, class: deliver, limit: 60000, baseline: true}\n"
                                                            "  - {metric: throughput, class: deliver, phase: steady, limit: 1}\n")});
   const std::string runs = lab.dir + "/runs";
   CommandResult run = RunImage(lab, scn, "1.1", runs);
@@ -129,8 +129,9 @@ TEST_CASE("service levels: SLOs the lab meets PASS beside the relative verdict, 
   INFO(slo.dump(2));
   CHECK(slo["verdict"] == "PASS");
   CHECK(slo["window"] == "wave1");
-  // The canary's after window: p99 in steady and surge (the drain phase takes no new
-  // deliveries), throughput in steady.
+  // The canary's after window: p50 in steady and surge (the drain phase takes no new
+  // deliveries), throughput in steady. (A p99 needs ~550 operations with none slow to be shown
+  // met; the 8 s surge holds ~360: a p50 is what these short windows can show.)
   REQUIRE(slo["checks"].size() == 3);
   for (const auto& c : slo["checks"]) {
     CHECK(c["node"] == "node-1");
@@ -139,7 +140,7 @@ TEST_CASE("service levels: SLOs the lab meets PASS beside the relative verdict, 
   }
   nlohmann::json base = nlohmann::json::parse(std::ifstream(dir + "/slo-baseline.json"));
   CHECK(base["verdict"] == "PASS");
-  CHECK(base["checks"].size() == 4);  // only the baseline-marked p99: 2 phases x 2 clients
+  CHECK(base["checks"].size() == 4);  // only the baseline-marked p50: 2 phases x 2 clients
   CHECK(std::filesystem::exists(dir + "/slo-wave2.txt"));
   nlohmann::json report = nlohmann::json::parse(std::ifstream(dir + "/report.json"));
   CHECK(report["waves"][0]["slo"]["verdict"] == "PASS");
@@ -147,7 +148,7 @@ TEST_CASE("service levels: SLOs the lab meets PASS beside the relative verdict, 
   CHECK(ReadAll(dir + "/summary.md").find("### Service levels\n- baseline: PASS: 4 check(s) met\n- wave 1: PASS: 3 check(s) met") !=
         std::string::npos);
   CHECK(ReadAll(dir + "/junit.xml").find("service level: node-1 steady deliver throughput") != std::string::npos);
-  CHECK(ReadAll(dir + "/metrics.prom").find(",class=\"deliver\",metric=\"p99\",node=\"node-1\",phase=\"steady\",wave=\"1\"} 1") !=
+  CHECK(ReadAll(dir + "/metrics.prom").find(",class=\"deliver\",metric=\"p50\",node=\"node-1\",phase=\"steady\",wave=\"1\"} 1") !=
         std::string::npos);
   CHECK(ReadAll(dir + "/report.html").find("Service levels (absolute limits)") != std::string::npos);
 }

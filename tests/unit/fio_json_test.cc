@@ -76,7 +76,9 @@ TEST_CASE("non-fio JSON is refused", "[fio][bad-input]") {
 
 TEST_CASE("the fio job avoids the known 3.33 traps", "[fio]") {
   WorkloadSpec spec;
-  Phase p{"steady", 10, std::nullopt, 1, false};
+  Phase p;
+  p.name = "steady";
+  p.duration_s = 10;
   std::string job = MakeFioJob(spec, p, "/w/fio", 2);
   CHECK_THAT(job, Catch::Contains("fsync=1"));
   CHECK_THAT(job, Catch::Contains("numjobs=2"));

@@ -81,6 +81,32 @@ TEST_CASE("scenario: the demo scenario loads against a lab inventory and plans a
   CHECK(text.find("nothing was touched") != std::string::npos);
 }
 
+TEST_CASE("scenario: a ramp phase and its headroom settings load; the expected surge defaults to the surge phase's") {
+  Files f;
+  auto sc = LoadScenario(Scn(f, "headroom: {margin: 0.1}\njudge: {tolerances: {headroom: 0.5}, critical: [throughput, headroom]}\n",
+                             "phases: [{name: steady, duration_s: 10}]",
+                             "phases: [{name: steady, duration_s: 10}, {name: surge, duration_s: 5, multiplier: 3}, "
+                             "{name: ramp, duration_s: 60, steps: [1, 2, 4], step_s: 10, keep_up: 0.9}]"));
+  INFO(sc.status().message());
+  REQUIRE(sc.ok());
+  const Phase* ramp = sc->RampPhase();
+  REQUIRE(ramp != nullptr);
+  CHECK(ramp->steps == std::vector<double>{1, 2, 4});
+  CHECK(ramp->keep_up == 0.9);
+  CHECK(ramp->latency_factor == 4);
+  CHECK(sc->ExpectedSurge() == 3);
+  CHECK(sc->headroom.margin == 0.1);
+  CHECK(sc->judge.tolerances.at("headroom") == 0.5);
+  // The agent is handed the ramp as it was written.
+  nlohmann::json spec = sc->workload.ToJson();
+  CHECK(spec["phases"][2]["steps"] == nlohmann::json::array({1.0, 2.0, 4.0}));
+  CHECK_FALSE(spec["phases"][2].contains("multiplier"));
+  auto back = ParseWorkloadSpec(spec.dump(), "spec.json");
+  INFO(back.status().message());
+  REQUIRE(back.ok());
+  CHECK(back->phases[2].IsRamp());
+}
+
 TEST_CASE("scenario: waves follow Ansible's serial, the last size repeating") {
   Files f;
   std::string hosts = "all:\n  hosts:\n";
@@ -153,6 +179,24 @@ TEST_CASE("scenario: errors name file line column and field", "[bad-input]") {
   expect(Scn(f, "judge: {tolerances: {deliver.p99.surgee: 0.1}}\n"), "field 'judge.tolerances.deliver.p99.surgee': no workload phase is named 'surgee'");
   expect(Scn(f, "judge: {pass_score: 60, fail_below_score: 80}\n"), "field 'judge.fail_below_score': must not be above judge.pass_score");
   expect(Scn(f, "slo: [{metric: p99, class: deliver, phase: surgee, limit: 200}]\n"), "field 'slo[0].phase': no workload phase is named 'surgee'");
+  // Headroom: a ramp's steps, and what judges it.
+  const std::string steady = "phases: [{name: steady, duration_s: 10}]";
+  expect(Scn(f, "", steady, "phases: [{name: steady, duration_s: 10}, {name: ramp, duration_s: 60, steps: [1, 3, 2]}]"),
+         "field 'workload.phases[1].steps[2]': steps must ascend");
+  expect(Scn(f, "", steady, "phases: [{name: ramp, duration_s: 60, steps: [1, 2], multiplier: 2}]"),
+         "field 'workload.phases[0].multiplier': a ramp (`steps`) sets its rate by its steps");
+  expect(Scn(f, "", steady, "phases: [{name: ramp, duration_s: 10, steps: [1, 4], step_s: 20}]"),
+         "field 'workload.phases[0].duration_s': shorter than one ramp step (step_s)");
+  expect(Scn(f, "", steady, "phases: [{name: steady, duration_s: 10, step_s: 5}]"),
+         "field 'workload.phases[0].step_s': only a ramp (`steps`) has it");
+  expect(Scn(f, "", steady,
+             "phases: [{name: s, duration_s: 10}, {name: surge, duration_s: 5, multiplier: 3}, "
+             "{name: ramp, duration_s: 60, steps: [1, 2]}]"),
+         "field 'workload.phases': the ramp's last step (2.000000x) is below the expected surge (3.000000x)");
+  expect(Scn(f, "judge: {tolerances: {headroom: 0.2}}\n"),
+         "field 'judge': headroom is judged on a ramp phase (`steps`), and the workload has none");
+  expect(Scn(f, "headroom: {expected_surge: 0.5}\n"), "field 'headroom.expected_surge': must be >= 1");
+  expect(Scn(f, "judge: {critical: [headroomm]}\n"), "must be a metric name (throughput, p50, p99, ..., headroom)");
   expect(Scn(f, "slo: [{metric: queue_depth, class: deliver, limit: 2}]\n"), "field 'slo[0].metric'");
   expect(Scn(f, "judge: {critical: [p50, latency]}\n"), "field 'judge.critical[1]': must be a metric name");
   expect(Scn(f, "", "fwsim-node rollback", "fwsim-node rollback {imgae}"),
