@@ -71,6 +71,14 @@ void Finish(const MetricDef& m, const CompareOptions& o, double var, double df, 
 
 }  // namespace
 
+void FoldVerdict(Verdict v, const std::string& why, Verdict* overall, std::string* reason) {
+  if ((v == Verdict::kFail && *overall != Verdict::kFail) ||
+      (v == Verdict::kInconclusive && *overall == Verdict::kPass)) {
+    *overall = v;
+    *reason = why;
+  }
+}
+
 const char* VerdictName(Verdict v) {
   switch (v) {
     case Verdict::kPass:

@@ -27,6 +27,9 @@ namespace fwcanary::judge {
 
 enum class Verdict { kPass, kFail, kInconclusive };
 const char* VerdictName(Verdict v);
+// Folds one finding into an overall verdict: the worst wins (FAIL over INCONCLUSIVE over PASS),
+// and the first finding of the worst gives the reason (an earlier one of the same kind keeps it).
+void FoldVerdict(Verdict v, const std::string& why, Verdict* overall, std::string* reason);
 
 struct CompareOptions {
   double tolerance = 0;         // on the metric's scale (log(1 + t) for log scales)

@@ -30,6 +30,16 @@ const Run* ByNode(const std::vector<Run>& runs, const std::string& node) {
   return nullptr;
 }
 
+// A client's knees after (its run in the judged window) and before (its baseline run).
+NodeHeadroom Paired(const Run& after, const std::vector<Run>& baseline, const std::string& role, const KneeRule& rule) {
+  NodeHeadroom n;
+  n.node = after.node;
+  n.role = role;
+  n.before = KneesOf(ByNode(baseline, after.node), rule);
+  n.after = KneesOf(&after, rule);
+  return n;
+}
+
 nlohmann::json KneesJson(const RampKnees& k) {
   auto knee = [&](const Knee& n) {
     nlohmann::json j = {{"served", n.served}, {"how", n.how}, {"text", KneeText(n, LastStep(k))}};
@@ -73,11 +83,7 @@ HeadroomJudgment JudgeHeadroom(const std::vector<Run>& baseline, const std::vect
   // The controls first: their change is what the host did to everyone in the same windows.
   std::vector<double> changes;
   for (const auto& r : control) {
-    NodeHeadroom n;
-    n.node = r.node;
-    n.role = "control";
-    n.before = KneesOf(ByNode(baseline, r.node), cfg.rule);
-    n.after = KneesOf(&r, cfg.rule);
+    NodeHeadroom n = Paired(r, baseline, "control", cfg.rule);
     if (!n.before && !n.after) continue;
     if (n.before && n.after && KneeValue(n.before->node) > 0 && KneeValue(n.after->node) > 0) {
       n.change = KneeValue(n.after->node) / KneeValue(n.before->node);
@@ -99,11 +105,7 @@ HeadroomJudgment JudgeHeadroom(const std::vector<Run>& baseline, const std::vect
                             (cfg.margin > 0 ? " (with its margin, " + StepText(out.required) + ")" : "");
   std::vector<NodeHeadroom> candidates;
   for (const auto& r : candidate) {
-    NodeHeadroom n;
-    n.node = r.node;
-    n.role = "candidate";
-    n.before = KneesOf(ByNode(baseline, r.node), cfg.rule);
-    n.after = KneesOf(&r, cfg.rule);
+    NodeHeadroom n = Paired(r, baseline, "candidate", cfg.rule);
     if (!n.after) {
       n.verdict = Verdict::kInconclusive;
       n.sentence = n.node + ": no ramp in the " + window + " window: its headroom after the upgrade is unknown";
@@ -151,15 +153,7 @@ HeadroomJudgment JudgeHeadroom(const std::vector<Run>& baseline, const std::vect
     if (n.sentence.empty()) n.sentence = head + "; " + surge + ": covered";
     candidates.push_back(std::move(n));
   }
-  for (const auto& n : candidates) {
-    if (n.verdict == Verdict::kFail && out.overall != Verdict::kFail) {
-      out.overall = Verdict::kFail;
-      out.reason = n.sentence;
-    } else if (n.verdict == Verdict::kInconclusive && out.overall == Verdict::kPass) {
-      out.overall = Verdict::kInconclusive;
-      out.reason = n.sentence;
-    }
-  }
+  for (const auto& n : candidates) FoldVerdict(n.verdict, n.sentence, &out.overall, &out.reason);
   out.nodes.insert(out.nodes.begin(), candidates.begin(), candidates.end());
   return out;
 }

@@ -230,15 +230,7 @@ SloJudgment JudgeSlos(const std::vector<SloLimit>& limits, const std::vector<Run
     }
     out.checks.push_back(c);
   }
-  for (const auto& c : out.checks) {
-    if (c.verdict == Verdict::kFail && out.overall != Verdict::kFail) {
-      out.overall = Verdict::kFail;
-      out.reason = c.sentence;
-    } else if (c.verdict == Verdict::kInconclusive && out.overall == Verdict::kPass) {
-      out.overall = Verdict::kInconclusive;
-      out.reason = c.sentence;
-    }
-  }
+  for (const auto& c : out.checks) FoldVerdict(c.verdict, c.sentence, &out.overall, &out.reason);
   // A limit with nothing to judge it on is not met: the SLO cannot be shown.
   if (!out.missing.empty() && out.overall == Verdict::kPass) {
     out.overall = Verdict::kInconclusive;
@@ -248,13 +240,7 @@ SloJudgment JudgeSlos(const std::vector<SloLimit>& limits, const std::vector<Run
 }
 
 void HoldToServiceLevels(const SloJudgment& slo, Verdict* overall, std::string* reason) {
-  if (slo.overall == Verdict::kFail && *overall != Verdict::kFail) {
-    *overall = Verdict::kFail;
-    *reason = "service level: " + slo.reason;
-  } else if (slo.overall == Verdict::kInconclusive && *overall == Verdict::kPass) {
-    *overall = Verdict::kInconclusive;
-    *reason = "service level: " + slo.reason;
-  }
+  FoldVerdict(slo.overall, "service level: " + slo.reason, overall, reason);
 }
 
 nlohmann::json ToJson(const SloJudgment& s) {

@@ -184,15 +184,7 @@ UpgradeJudgment JudgeUpgradeWindow(const std::vector<UpgradeClientInput>& in,
       c.finding += "; every control stalled beyond the limit at the same time (the lab's stall, not the firmware's)";
     }
   }
-  for (const auto& c : out.clients) {
-    if (c.verdict == Verdict::kFail && out.overall != Verdict::kFail) {
-      out.overall = Verdict::kFail;
-      out.reason = c.finding;
-    } else if (c.verdict == Verdict::kInconclusive && out.overall == Verdict::kPass) {
-      out.overall = Verdict::kInconclusive;
-      out.reason = c.finding;
-    }
-  }
+  for (const auto& c : out.clients) FoldVerdict(c.verdict, c.finding, &out.overall, &out.reason);
   return out;
 }
 

@@ -1084,13 +1084,7 @@ Outcome Controller::JudgeAfterWindow(const Wave& wave, const std::set<std::strin
     wj["headroom"] = judge::ToJson(h);
     // Like a service level: a headroom that does not cover the surge FAILs the wave; one that
     // cannot be shown holds a PASS.
-    if (h.overall == judge::Verdict::kFail && verdict.overall != judge::Verdict::kFail) {
-      verdict.overall = judge::Verdict::kFail;
-      verdict.reason = "headroom: " + h.reason;
-    } else if (h.overall == judge::Verdict::kInconclusive && verdict.overall == judge::Verdict::kPass) {
-      verdict.overall = judge::Verdict::kInconclusive;
-      verdict.reason = "headroom: " + h.reason;
-    }
+    judge::FoldVerdict(h.overall, "headroom: " + h.reason, &verdict.overall, &verdict.reason);
   }
   wj["verdict"] = judge::VerdictName(verdict.overall);
   wj["reason"] = verdict.reason;
