@@ -15,6 +15,7 @@
 #include "agents/record_sink.h"
 #include "agents/spec/workload_spec.h"
 #include "agents/workdir.h"
+#include "agents/workdir_fill.h"
 #include "common/exit_status.h"
 #include "fwcanary/version.h"
 
@@ -165,6 +166,15 @@ int AgentMain(int argc, char** argv) {
   start.spec = spec.ToJson();
   sink.Emit(start.ToJson());
 
+  if (spec.fill_to > 0) {
+    // The mail must still fit: the queue's minimum free space four times over, 64 MiB at least.
+    Progress fill_progress;
+    Result<uint64_t> filled =
+        FillWorkDir(wd.value(), spec.fill_to, std::max<uint64_t>(4 * spec.queue_minfree_bytes, 64ULL << 20),
+                    fill_progress, g_stop);
+    fill_progress.Finish();
+    if (!filled.ok()) return Fail("filling the work directory: " + filled.status().message());
+  }
   auto result = eng->Run(spec, wd.value(), sink, g_stop);
   if (!result.ok()) {
     SummaryRecord failed;

@@ -50,6 +50,11 @@ bool IsAgentFioFileName(const std::string& name) {
   return MatchName(name, re);
 }
 
+bool IsAgentFillFileName(const std::string& name) {
+  static const std::regex re("filler\\.[0-9]+");
+  return MatchName(name, re);
+}
+
 Result<WorkDir> WorkDir::Open(const std::string& path) {
   if (path.empty()) return Status::InvalidArgument("no work directory given (--workdir or spec)");
   WorkDir wd;
@@ -153,6 +158,8 @@ Status WorkDir::Cleanup(std::vector<std::string>* left) const {
   }
   remove_files(fs::path(path_) / "fio", IsAgentFioFileName);
   remove_dir(fs::path(path_) / "fio");
+  remove_files(fs::path(path_) / "fill", IsAgentFillFileName);
+  remove_dir(fs::path(path_) / "fill");
   for (const char* f : {"manifest.json", "manifest.json.tmp", "fio-job.fio"}) {
     fs::remove(fs::path(path_) / f, ec);
   }

@@ -43,5 +43,6 @@ class WorkDir {
 bool IsAgentQueueFileName(const std::string& name);
 bool IsAgentMaildirFileName(const std::string& name);
 bool IsAgentFioFileName(const std::string& name);
+bool IsAgentFillFileName(const std::string& name);  // agents/workdir_fill.h
 
 }  // namespace fwcanary

@@ -194,6 +194,10 @@ const std::vector<FieldDef<WorkloadSpec>>& SpecTable() {
       {"queue_minfree_bytes", FieldKind::kInteger, "15360000",
        "refuse deliveries (452) below this free space", 0, 1e18,
        Set(&WorkloadSpec::queue_minfree_bytes)},
+      {"fill_to", FieldKind::kNumber, "0",
+       "before the first phase, fill the work directory's filesystem to this share of its size (a store in use "
+       "for years is full; kept between runs, removed by --cleanup; 0: off)",
+       0, 0.95, Set(&WorkloadSpec::fill_to)},
       {"fsync", FieldKind::kBool, "true", "fsync queue and mailbox files", {}, {},
        Set(&WorkloadSpec::fsync)},
       {"dir_fsync", FieldKind::kBool, "true", "fdatasync the mailbox dir after rename", {}, {},
@@ -298,6 +302,7 @@ nlohmann::json WorkloadSpec::ToJson() const {
                {"sigma", size.sigma},         {"shape", size.shape},
                {"min_bytes", size.min_bytes}, {"max_bytes", size.max_bytes}};
   j["queue_minfree_bytes"] = queue_minfree_bytes;
+  if (fill_to > 0) j["fill_to"] = fill_to;
   j["fsync"] = fsync;
   j["dir_fsync"] = dir_fsync;
   j["cold_read"] = cold_read;

@@ -82,6 +82,7 @@ struct WorkloadSpec {
   double user_skew = 1.0;        // Zipf exponent of mailbox popularity; 0 = uniform
   SizeDistribution size;
   uint64_t queue_minfree_bytes = 15360000;  // below this free space, refuse (452) like smtpd
+  double fill_to = 0;  // >0: fill the filesystem to this share first (agents/workdir_fill.h)
   bool fsync = true;             // fsync queue and mailbox files (Postfix, Dovecot do)
   bool dir_fsync = true;         // fdatasync new/ after the rename (Dovecot mail_fsync=optimized)
   bool cold_read = true;         // drop a delivered message from the page cache: POP reads cold

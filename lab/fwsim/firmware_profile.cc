@@ -48,6 +48,16 @@ const std::vector<FieldDef<FirmwareProfile>>& PerKibTable() {
   return t;
 }
 
+const std::vector<FieldDef<FirmwareProfile>>& FillTable() {
+  static const std::vector<FieldDef<FirmwareProfile>> t = {
+      {"start", FieldKind::kNumber, "0", "share of the node's capacity in use where service starts slowing", 0, 0.99,
+       Set(&FirmwareProfile::fill_start)},
+      {"slowdown", FieldKind::kNumber, "0", "service-time factor added when full (linear from start)", 0, 1e4,
+       Set(&FirmwareProfile::fill_slowdown)},
+  };
+  return t;
+}
+
 const std::vector<FieldDef<FirmwareProfile>>& KneeTable() {
   static const std::vector<FieldDef<FirmwareProfile>> t = {
       {"ops_per_s", FieldKind::kNumber, "0", "modelled ops/s (last 1 s) where slowdown starts", 0,
@@ -137,6 +147,8 @@ const std::vector<FieldDef<FirmwareProfile>>& ProfileTable() {
        Nested(&PerKibTable), false, nullptr, [] { return TableSchema(PerKibTable()); }},
       {"load_knee", FieldKind::kObject, "{}", "surge collapse: where and how hard", {}, {},
        Nested(&KneeTable), false, nullptr, [] { return TableSchema(KneeTable()); }},
+      {"fill_knee", FieldKind::kObject, "{}", "slowdown as the node's internal space fills", {}, {},
+       Nested(&FillTable), false, nullptr, [] { return TableSchema(FillTable()); }},
       {"space", FieldKind::kObject, "{}", "internal space overhead", {}, {}, Nested(&SpaceTable),
        false, nullptr, [] { return TableSchema(SpaceTable()); }},
       {"reset_settings", FieldKind::kObject, "{}",
@@ -190,7 +202,7 @@ nlohmann::json FirmwareImageSchema() {
 std::string DescribeFirmwareFormat() {
   return DescribeTable(ProfileTable(), "") + DescribeTable(LatencyTable(), "latency_us.") +
          DescribeTable(PerKibTable(), "per_kib_us.") + DescribeTable(KneeTable(), "load_knee.") +
-         DescribeTable(SpaceTable(), "space.");
+         DescribeTable(FillTable(), "fill_knee.") + DescribeTable(SpaceTable(), "space.");
 }
 
 }  // namespace fwcanary::lab

@@ -50,6 +50,11 @@ struct FirmwareProfile {
   double knee_ops_per_s = 0;  // 0: no knee. Past it, service times grow (see ServiceModel)
   double knee_slowdown = 0;   // extra service-time factor per 100% over the knee
   int knee_only = -1;         // an FsOp: the knee slows only that operation; -1: every one
+  // The incident's mechanism: service slows as the node's internal space fills. Past
+  // fill_start (a share of its capacity in use), service times grow by fill_slowdown x how far
+  // from fill_start to full it is. 0: none. Needs a node capacity (labctl up --capacity).
+  double fill_start = 0;
+  double fill_slowdown = 0;
   uint64_t space_per_file_bytes = 0;  // internal space each stored file costs on top of its data
   double space_bytes_factor = 1.0;    // allocated data bytes x this = space the node uses
   std::map<std::string, std::string> reset_settings;  // node settings this image resets on flash

@@ -79,6 +79,7 @@ Status NodeDaemon::Boot() {
   if (!p.ok()) return p.status();
   profile_ = p.value();
   model_ = std::make_unique<ServiceModel>(profile_);
+  model_->SetFillSource(&space_);
   space_.SetProfile(profile_);
   space_.Rescan(root_fd_);
   ctx_ = FsContext{root_fd_, model_.get(), &space_, o_.real_fsync};

@@ -1,5 +1,7 @@
 #include "lab/fwsim/service_model.h"
 
+#include <algorithm>
+
 #include <thread>
 
 namespace fwcanary::lab {
@@ -11,7 +13,7 @@ void ServiceModel::Ticket::Finish() {
   m_ = nullptr;
 }
 
-double ServiceModel::ServiceUs(const FirmwareProfile& p, FsOp op, uint64_t bytes, double rate) {
+double ServiceModel::ServiceUs(const FirmwareProfile& p, FsOp op, uint64_t bytes, double rate, double fill) {
   double service_us = p.base_us[static_cast<std::size_t>(op)];
   const double kib = static_cast<double>(bytes) / 1024.0;
   if (op == FsOp::kRead) service_us += kib * p.read_us_per_kib;
@@ -19,6 +21,9 @@ double ServiceModel::ServiceUs(const FirmwareProfile& p, FsOp op, uint64_t bytes
   const bool knee_applies = p.knee_only < 0 || p.knee_only == static_cast<int>(op);
   if (p.knee_ops_per_s > 0 && rate > p.knee_ops_per_s && knee_applies) {
     service_us *= 1.0 + p.knee_slowdown * (rate - p.knee_ops_per_s) / p.knee_ops_per_s;
+  }
+  if (p.fill_slowdown > 0 && fill > p.fill_start) {
+    service_us *= 1.0 + p.fill_slowdown * (std::min(fill, 1.0) - p.fill_start) / (1.0 - p.fill_start);
   }
   return service_us;
 }
@@ -31,7 +36,11 @@ ServiceModel::Ticket ServiceModel::Begin(FsOp op, uint64_t bytes) {
   ++busy_;
   ++inside_;
   Clock::time_point now = Clock::now();
-  const double service_us = ServiceUs(profile_, op, bytes, RecentRateLocked(now));
+  double fill = 0;
+  if (space_ != nullptr && space_->capacity() > 0) {
+    fill = static_cast<double>(space_->used_bytes()) / static_cast<double>(space_->capacity());
+  }
+  const double service_us = ServiceUs(profile_, op, bytes, RecentRateLocked(now), fill);
   auto done = now + std::chrono::microseconds(static_cast<int64_t>(service_us));
   return Ticket(this, true, done);
 }

@@ -7,7 +7,9 @@
 //   * Slots: the profile's service_slots requests are served at once; the rest queue. This is
 //     what makes latency grow with load and collapse once arrivals outpace service.
 //   * Service time: base + per-KiB cost, times a load factor once the modelled op rate over the
-//     last second passes the profile's knee: 1 + slowdown * (rate - knee) / knee.
+//     last second passes the profile's knee: 1 + slowdown * (rate - knee) / knee; and times a
+//     fill factor once the node's space in use passes the fill knee:
+//     1 + fill_slowdown * (fill - start) / (1 - start).
 // The real syscall runs inside the service time; Finish() sleeps for whatever is left, so an op
 // takes max(real, modelled).
 //
@@ -20,6 +22,7 @@
 #include <mutex>
 
 #include "lab/fwsim/firmware_profile.h"
+#include "lab/fwsim/space_accounting.h"
 
 namespace fwcanary::lab {
 
@@ -52,7 +55,10 @@ class ServiceModel {
   // The service time of `op` moving `bytes` at `rate` modelled ops/s (the knee's input): the
   // profile's base and per-KiB costs, slowed past the knee (only for the knee's operation
   // when it names one). Pure; Begin uses it.
-  static double ServiceUs(const FirmwareProfile& p, FsOp op, uint64_t bytes, double rate);
+  // `fill`: the share of the node's capacity in use (the fill knee's input; 0 when unknown).
+  static double ServiceUs(const FirmwareProfile& p, FsOp op, uint64_t bytes, double rate, double fill = 0);
+  // Where the fill knee reads the node's space use: the share of its capacity in use.
+  void SetFillSource(const SpaceAccounting* space) { space_ = space; }
   // Waits for the gate only: metadata requests that cost nothing but must stall during a flash.
   Ticket BeginFree();
 
@@ -74,6 +80,7 @@ class ServiceModel {
 
  private:
   std::atomic<uint32_t> failing_{0};
+  const SpaceAccounting* space_ = nullptr;
   void Leave(bool slot);
   double RecentRateLocked(Clock::time_point now);
 

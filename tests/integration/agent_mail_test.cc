@@ -1,6 +1,7 @@
 // The real agent binary, mail engine, on a real filesystem under /tmp.
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -246,6 +247,41 @@ TEST_CASE("a ramp climbs its steps and stops past the knee; its records carry th
   // Nothing lost on the way: the backlog the last step left drained and was verified.
   const json& sum = run.summary();
   CHECK(sum["integrity_failures"] == 0);
+}
+
+// fill_to: a store in use for years is full, not empty. On a 256 MiB tmpfs of its own, the
+// agent fills to half before its first phase, leaves the filler for the next run (which finds
+// the level reached and writes nothing), and --cleanup removes it.
+TEST_CASE("fill_to fills the work directory's filesystem before the first phase; the next run finds it full", "[agent][mail]") {
+  ScratchDir dir;
+  const std::string mnt = dir.path + "/small";
+  std::filesystem::create_directory(mnt);
+  const std::string mount = "mount -t tmpfs -o size=256m fwcanary-fill-test '" + mnt + "'";
+  REQUIRE(std::system(mount.c_str()) == 0);
+  struct Unmount {
+    std::string at;
+    ~Unmount() { std::system(("umount '" + at + "'").c_str()); }
+  } unmount{mnt};
+  const std::string spec = R"({"rate": 20, "duration_s": 1, "fill_to": 0.5, "users": 5,
+      "size": {"dist": "fixed", "mean_bytes": 4096}})";
+  AgentRun first = RunAgent({"--spec", "-", "--workdir", mnt + "/w"}, spec);
+  INFO(first.stderr_text);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.stderr_text.find("filling the work directory's filesystem to 50% of its 256 MiB") != std::string::npos);
+  struct statvfs v {};
+  REQUIRE(::statvfs(mnt.c_str(), &v) == 0);
+  const double used = 1.0 - static_cast<double>(v.f_bfree) / static_cast<double>(v.f_blocks);
+  CHECK(used >= 0.49);
+  CHECK(used < 0.6);
+  CHECK(std::filesystem::exists(mnt + "/w/fill/filler.0"));
+  AgentRun second = RunAgent({"--spec", "-", "--workdir", mnt + "/w"}, spec);
+  INFO(second.stderr_text);
+  REQUIRE(second.exit_code == 0);
+  CHECK(second.stderr_text.find("filling the work directory") == std::string::npos);
+  AgentRun clean = RunAgent({"--workdir", mnt + "/w", "--cleanup"});
+  INFO(clean.stderr_text);
+  CHECK(clean.exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(mnt + "/w/fill"));
 }
 
 // Retrieves and scans have no queue file to wait in: with the same bound on the operations

@@ -55,6 +55,13 @@ TEST_CASE("firmware: the regressed images differ from 1.0 where they claim to") 
   CHECK(surge_reads.base_us == base.base_us);
   CHECK(surge_reads.knee_only == static_cast<int>(FsOp::kRead));
   CHECK(base.knee_only == -1);
+  // The incident's mechanism (issue 22): 1.0 when empty, slower as it fills.
+  auto fill = LoadFirmwareProfile(dir + "/2.0-fill-collapse.yaml").value();
+  CHECK(fill.base_us == base.base_us);
+  CHECK(fill.service_slots == base.service_slots);
+  CHECK(fill.fill_start == 0.3);
+  CHECK(fill.fill_slowdown == 8);
+  CHECK(base.fill_slowdown == 0);
 }
 
 TEST_CASE("firmware: a bad image is refused naming file line column and field", "[bad-input]") {

@@ -51,6 +51,31 @@ TEST_CASE("service model: a load knee slows every operation, or only the one it 
   CHECK(ServiceModel::ServiceUs(p, FsOp::kFsync, 0, 700) == Approx(1000));
 }
 
+TEST_CASE("service model: a fill knee slows service as the node's space fills, from its start to full") {
+  FirmwareProfile p = Profile(8, 1000);
+  p.fill_start = 0.3;
+  p.fill_slowdown = 8;
+  CHECK(ServiceModel::ServiceUs(p, FsOp::kFsync, 0, 100, 0.0) == Approx(1000));   // empty: as 1.0
+  CHECK(ServiceModel::ServiceUs(p, FsOp::kFsync, 0, 100, 0.3) == Approx(1000));   // at its start
+  CHECK(ServiceModel::ServiceUs(p, FsOp::kFsync, 0, 100, 0.65) == Approx(5000));  // halfway: 1 + 8/2
+  CHECK(ServiceModel::ServiceUs(p, FsOp::kFsync, 0, 100, 1.0) == Approx(9000));   // full
+  // The model reads the fill from the node's space accounting: 4 files of 1 MiB on 10 MiB, data
+  // counted twice by the image (2 x 4 MiB = 80%).
+  p.space_bytes_factor = 2.0;
+  SpaceAccounting space(10 << 20);
+  space.SetProfile(p);
+  for (int i = 0; i < 4; ++i) {
+    space.FileAdded();
+    space.Resized(0, 1 << 20);
+  }
+  ServiceModel m(p);
+  m.SetFillSource(&space);
+  auto t0 = Clock::now();
+  m.Begin(FsOp::kFsync, 0).Finish();
+  // 1 ms x (1 + 8 x (0.8 - 0.3) / 0.7) = 6.7 ms at least (a lower bound: never flaky).
+  CHECK(Clock::now() - t0 >= std::chrono::microseconds(6700));
+}
+
 TEST_CASE("service model: a held gate stalls requests until released, then they run") {
   ServiceModel m(Profile(4, 0));
   m.Hold();
