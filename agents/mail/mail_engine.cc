@@ -449,7 +449,8 @@ bool MailRun::RunPhase(std::size_t index) {
   const auto start = Clock::now();
   std::optional<double> drain_time;
   bool stopped = false;
-  double offered_seconds = 0;  // the intended rate times its seconds, summed over the segments
+  double intended = 0;         // the phase's rate; a ramp's: its steps' rates, time-weighted
+  double offered_seconds = 0;  // a ramp: each step's rate times its seconds, summed
   if (!p.IsRamp()) {
     const double rate = p.rate ? *p.rate : spec_.rate * p.multiplier;
     progress_.Log("phase " + p.name + ": " +
@@ -457,7 +458,7 @@ bool MailRun::RunPhase(std::size_t index) {
                           : std::to_string(static_cast<int>(rate)) + " ops/s") +
                   (p.drain ? ", until the backlog is empty" : ""));
     stopped = !RunSegment(p, Segment{rate, p.duration_s, 0, SeedFor(spec_.seed, index, 7)}, acc, &drain_time, nullptr);
-    offered_seconds = rate * Seconds(Clock::now() - start);
+    intended = rate;
   } else {
     // Climb until a step is past the knee: a ramp must not go on loading a node that is not
     // keeping up (its backlog grows with every step), and stops at duration_s whatever.
@@ -494,11 +495,12 @@ bool MailRun::RunPhase(std::size_t index) {
     }
   }
   auto stop_at = Clock::now();
+  if (p.IsRamp() && stop_at > start) intended = offered_seconds / Seconds(stop_at - start);
 
   PhaseSummary ps;
   ps.name = p.name;
   ps.duration_s = Seconds(stop_at - start);
-  ps.intended_rate = closed || ps.duration_s <= 0 ? 0 : offered_seconds / ps.duration_s;
+  ps.intended_rate = closed ? 0 : intended;
   ps.offered_rate = ps.duration_s > 0 ? static_cast<double>(acc.arrivals) / ps.duration_s : 0;
   ps.achieved_rate = ps.duration_s > 0 ? static_cast<double>(acc.completions) / ps.duration_s : 0;
   ps.max_queue_depth = acc.max_queue_depth;
