@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS verdicts (run_id TEXT, wave INTEGER, node TEXT, phase
   metric TEXT, verdict TEXT, effect REAL, PRIMARY KEY (run_id, wave, node, phase, class, metric));
 CREATE TABLE IF NOT EXISTS samples (run_id TEXT, wave INTEGER, node TEXT, path TEXT,
   PRIMARY KEY (run_id, wave, node));
+CREATE TABLE IF NOT EXISTS headroom (run_id TEXT, wave INTEGER, node TEXT, role TEXT, knee_before REAL,
+  knee_after REAL, text_before TEXT, text_after TEXT, verdict TEXT, PRIMARY KEY (run_id, wave, node));
 )";
 
 std::string PlainNumber(double v) {
@@ -60,7 +62,7 @@ Status RecordRun(const std::string& db_path, const json& model, const std::strin
   const std::string id = ModelString(run, "id");
   std::error_code ec;
   const std::string dir = fs::absolute(run_dir, ec).string();
-  for (const char* table : {"figures", "verdicts", "samples"}) {
+  for (const char* table : {"figures", "verdicts", "samples", "headroom"}) {
     if (Status s = db.Exec(std::string("DELETE FROM ") + table + " WHERE run_id = ?", {id}); !s.ok()) return s;
   }
   Status s =
@@ -85,6 +87,24 @@ Status RecordRun(const std::string& db_path, const json& model, const std::strin
       if (ModelString(win, "kind") != "after" || ModelString(n, "role") != "canary") continue;
       s = db.Exec("INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?)",
                   {id, wave, ModelString(n, "node"), dir + "/" + ModelString(n, "file")});
+      if (!s.ok()) return s;
+    }
+  }
+  // Each client's knee before and after (harness/judge/headroom.h): a nightly trend of headroom.
+  for (const auto& w : model["waves"]) {
+    if (!w.contains("headroom") || !w["headroom"].is_object()) continue;
+    for (const auto& n : w["headroom"].value("nodes", json::array())) {
+      auto knee = [&](const char* when) {
+        const json& k = n.contains(when) ? n[when] : json();
+        return k.is_object() && k["knee"].is_number() ? PlainNumber(k["knee"].get<double>()) : std::string();
+      };
+      auto text = [&](const char* when) {
+        const json& k = n.contains(when) ? n[when] : json();
+        return k.is_object() ? ModelString(k, "text") : std::string();
+      };
+      s = db.Exec("INSERT OR REPLACE INTO headroom VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  {id, std::to_string(w.value("wave", 0)), ModelString(n, "node"), ModelString(n, "role"),
+                   knee("before"), knee("after"), text("before"), text("after"), ModelString(n, "verdict")});
       if (!s.ok()) return s;
     }
   }
@@ -145,6 +165,27 @@ Result<std::string> RenderHistory(const std::string& db_path, const HistoryQuery
     std::map<std::pair<std::string, std::string>, std::vector<std::vector<std::string>>> by;
     for (auto& r : rows) {
       if (index.count(r[0])) by[{r[1], r[2]}].push_back(r);
+    }
+    // The canary's knee after the upgrade, run by run: the capacity a release kept.
+    auto knees = db.Query(
+        "SELECT h.run_id, h.knee_after, h.text_after, r.verdict FROM headroom h JOIN runs r ON r.id = h.run_id "
+        "WHERE r.scenario = ? AND h.wave = 1 AND h.role = 'candidate' ORDER BY r.started, h.node",
+        {sc});
+    std::string knee_line;
+    std::vector<double> passing_knees;
+    for (const auto& r : knees) {
+      if (!index.count(r[0])) continue;
+      const double v = r[1].empty() ? 0 : std::stod(r[1]);
+      const double med = Median(passing_knees);
+      const bool worse = std::isfinite(med) && med > 0 && v < med / 1.2;
+      std::snprintf(line, sizeof line, " #%d %-12s", index[r[0]] + 1, (r[2] + (worse ? "!" : "")).c_str());
+      knee_line += line;
+      if (r[3] == "PASS") passing_knees.push_back(v);
+    }
+    if (!knee_line.empty()) {
+      out += "  headroom of the canary (wave 1): its ramp's knee after the upgrade; '!' marks one 20% or more below "
+             "the median of the passing runs before it\n  " +
+             std::string(28, ' ') + knee_line + "\n";
     }
     if (by.empty()) continue;
     out += "  trend of the canary (wave 1) per run; '!' marks a value 20% or more worse than the median of the passing runs before it\n";

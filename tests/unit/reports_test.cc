@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include <optional>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -129,6 +131,58 @@ TEST_CASE("history: a run worse than the median of the passing runs before it is
   auto missing = RenderHistory(d.path + "/none.db", HistoryQuery{});
   CHECK(!missing.ok());
   CHECK(missing.status().message().find(d.path + "/none.db") != std::string::npos);
+}
+
+// A wave's headroom (harness/judge/headroom.h) as the model carries it: the canary's knee after
+// the upgrade, `after` (null: not even the first step), against 4x before.
+json WithHeadroom(json m, std::optional<double> after, const std::string& verdict) {
+  auto knees = [](std::optional<double> k, const std::string& text) {
+    json j = {{"knee", k ? json(*k) : json(nullptr)}, {"next", nullptr}, {"served", 4}, {"how", "h"}, {"text", text},
+              {"base_rate", 30}, {"classes", json::object()}};
+    j["steps"] = json::array({{{"multiplier", 1}, {"offered", 30}, {"achieved", 30}, {"kept_up", true}, {"why", ""},
+                               {"p99_us", json::object()}},
+                              {{"multiplier", 2}, {"offered", 60}, {"achieved", 59}, {"kept_up", true}, {"why", ""},
+                               {"p99_us", json::object()}}});
+    return j;
+  };
+  const std::string text = after ? std::to_string(static_cast<int>(*after)) + "x" : "below 1x";
+  m["waves"][0]["headroom"] = {
+      {"window", "wave1"}, {"required", 3}, {"control_change", 1}, {"verdict", verdict}, {"reason", "r <x>"},
+      {"nodes", json::array({{{"node", "node-1"}, {"role", "candidate"}, {"before", knees(4, "at least 4x")},
+                              {"after", knees(after, text)}, {"change", 0.5}, {"verdict", verdict},
+                              {"sentence", "node-1 keeps up to " + text + " <b>"}}})}};
+  return m;
+}
+
+TEST_CASE("reports: headroom in every report, and its trend in the history") {
+  json m = WithHeadroom(Model("node-1", "FAIL", 1, 30, 1000), 2, "FAIL");
+  CHECK(RenderMarkdown(m).find("### Headroom\n- wave 1: FAIL; node-1 keeps up to 2x <b>") != std::string::npos);
+  CHECK(RenderJUnit(m).find("name=\"headroom: node-1\"") != std::string::npos);
+  const std::string prom = RenderOpenMetrics(m);
+  CHECK(prom.find("fwcanary_headroom_knee_ratio{") != std::string::npos);
+  CHECK(prom.find(",node=\"node-1\",role=\"candidate\",wave=\"1\",when=\"after\"} 2\n") != std::string::npos);
+  const std::string html = RenderHtml(m);
+  CHECK(html.find("Headroom: the load each client keeps up with") != std::string::npos);
+  CHECK(html.find("node-1: served vs offered per ramp step") != std::string::npos);
+  CHECK(html.find("&lt;b&gt;") != std::string::npos);  // the sentence escaped
+  CHECK(html.find(" <b>") == std::string::npos);
+
+  testing::Scratch d;
+  const std::string db = d.path + "/h.db";
+  REQUIRE(RecordRun(db, WithHeadroom(Model("node-1", "PASS", 0, 10, 1000), 4, "PASS"), d.path).ok());
+  REQUIRE(RecordRun(db, WithHeadroom(Model("node-1", "PASS", 0, 10, 2000), 4, "PASS"), d.path).ok());
+  REQUIRE(RecordRun(db, WithHeadroom(Model("node-1", "FAIL", 1, 10, 3000), 2, "FAIL"), d.path).ok());
+  REQUIRE(RecordRun(db, WithHeadroom(Model("node-1", "FAIL", 1, 10, 4000), std::nullopt, "FAIL"), d.path).ok());
+  auto text = RenderHistory(db, HistoryQuery{});
+  REQUIRE(text.ok());
+  INFO(text.value());
+  std::size_t at = text->find("headroom of the canary (wave 1)");
+  REQUIRE(at != std::string::npos);
+  std::string line = text->substr(text->find('\n', at) + 1);
+  line = line.substr(0, line.find('\n'));
+  CHECK(line.find("#1 4x ") != std::string::npos);
+  CHECK(line.find("#3 2x!") != std::string::npos);
+  CHECK(line.find("#4 below 1x!") != std::string::npos);
 }
 
 }  // namespace
