@@ -60,7 +60,7 @@ TEST_CASE("firmware: the regressed images differ from 1.0 where they claim to") 
   CHECK(fill.base_us == base.base_us);
   CHECK(fill.service_slots == base.service_slots);
   CHECK(fill.fill_start == 0.3);
-  CHECK(fill.fill_slowdown == 8);
+  CHECK(fill.fill_slowdown == 60);
   CHECK(base.fill_slowdown == 0);
 }
 
