@@ -80,6 +80,14 @@ TEST_CASE("headroom: the surge-collapse image's knee falls below the demo's 3x s
   // Every report carries it: the model, the go/no-go, the CI testcase, the metric a trend plots.
   nlohmann::json report = ReadRunJson(dir + "/report.json");
   CHECK(report["waves"][0]["headroom"]["verdict"] == "FAIL");
+  // A real validator (python3-jsonschema) reads it against the schema, headroom included.
+  CommandResult valid = RunCommand({"/usr/bin/python3", "-c",
+                                    "import json,sys,jsonschema\n"
+                                    "s=json.load(open(sys.argv[1])); r=json.load(open(sys.argv[2]))\n"
+                                    "jsonschema.Draft202012Validator(s).validate(r)\n",
+                                    FWCANARY_REPORT_SCHEMA, dir + "/report.json"});
+  INFO(valid.out << valid.err);
+  CHECK(valid.exit_code == 0);
   CHECK(report["headroom_baseline"]["nodes"].size() == 2);
   CHECK(ReadAll(dir + "/summary.md").find("### Headroom\n- baseline: node-1 keeps up to at least 4x") != std::string::npos);
   CHECK(ReadAll(dir + "/summary.md").find("- wave 1: FAIL; node-1 keeps up to ") != std::string::npos);
