@@ -7,7 +7,7 @@
 // can never make the agent scribble over, or clean up, somebody's data.
 //
 // Cleanup() removes only entries whose names match what agents write (queue files, Maildir
-// files, fio's files, the manifest), then the agent's directories if they are empty, the
+// files, fio's files, the fill_to filler, the manifest), then the agent's directories if they are empty, the
 // marker, and the directory itself if this agent created it. Anything else is left in place
 // and listed, so a foreign file found inside is never deleted.
 
