@@ -5,6 +5,7 @@
 #include <functional>
 #include <regex>
 
+#include "agents/records/ramp_knee.h"
 #include "common/positioned_yaml.h"
 #include "common/schema.h"
 #include "harness/judge/metrics.h"
@@ -643,8 +644,8 @@ Result<Scenario> LoadScenario(const std::string& path, const LoadOverrides& o) {
   }
   if (const Phase* ramp = sc.RampPhase(); ramp != nullptr && ramp->steps.back() < sc.ExpectedSurge()) {
     return root.Child("workload").Child("phases").Error(
-        "the ramp's last step (" + std::to_string(ramp->steps.back()) + "x) is below the expected surge (" +
-        std::to_string(sc.ExpectedSurge()) + "x): it could never show the surge is covered");
+        "the ramp's last step (" + StepText(ramp->steps.back()) + ") is below the expected surge (" +
+        StepText(sc.ExpectedSurge()) + "): it could never show the surge is covered");
   }
   for (const auto* n : sc.inventory.Clients()) {
     for (const char* var : {"workdir"}) {
