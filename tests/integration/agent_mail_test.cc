@@ -222,7 +222,7 @@ TEST_CASE("a full backlog refuses arrivals: every arrival is served or refused",
 
 // A ramp climbs until the node is past its knee, then stops instead of loading it further: one
 // worker on a real filesystem keeps up with 50 ops/s and not with 25600.
-TEST_CASE("a ramp climbs its steps and stops past the knee; its records carry the step", "[agent][mail]") {
+TEST_CASE("a ramp climbs its steps and stops past the knee, its records carry the step", "[agent][mail]") {
   ScratchDir dir;
   std::string spec = R"({"rate": 50, "users": 10, "workers": 1, "max_backlog": 5000,
       "phases": [{"name": "ramp", "duration_s": 30, "steps": [1, 8, 64, 512], "step_s": 2},
@@ -252,7 +252,7 @@ TEST_CASE("a ramp climbs its steps and stops past the knee; its records carry th
 // fill_to: a store in use for years is full, not empty. On a 256 MiB tmpfs of its own, the
 // agent fills to half before its first phase, leaves the filler for the next run (which finds
 // the level reached and writes nothing), and --cleanup removes it.
-TEST_CASE("fill_to fills the work directory's filesystem before the first phase; the next run finds it full", "[agent][mail]") {
+TEST_CASE("fill_to fills the work directory's filesystem before the first phase, the next run finds it full", "[agent][mail]") {
   ScratchDir dir;
   const std::string mnt = dir.path + "/small";
   std::filesystem::create_directory(mnt);

@@ -51,7 +51,7 @@ std::vector<IntervalRecord> Ramp(const QueueNode& n, const std::vector<double>& 
         OpStats& s = r.ops[cls];
         s.count = static_cast<uint64_t>(done / 2);
         s.errors = static_cast<uint64_t>(n.error_fraction * static_cast<double>(s.count));
-        for (uint64_t k = 0; k < s.count; ++k) s.hist.Record(static_cast<uint64_t>(lat(rng)));
+        for (uint64_t k = 0; k < s.count; ++k) s.hist.Record(lat(rng));
       }
       out.push_back(std::move(r));
     }
@@ -168,7 +168,7 @@ TEST_CASE("ramp knee: latency beyond its SLO or its factor over the first step, 
   CHECK(f.node.how.find("at 2x: 3 deliveries refused") != std::string::npos);
 }
 
-TEST_CASE("ramp knee: steps are written as people write multipliers; records carry the step") {
+TEST_CASE("ramp knee: steps are written as people write multipliers, records carry the step") {
   CHECK(StepText(2) == "2x");
   CHECK(StepText(1.5) == "1.5x");
   CHECK(StepText(1.25) == "1.25x");
@@ -199,7 +199,7 @@ judge::Run RampRun(const std::string& node, double capacity, unsigned seed = 7) 
   return r;
 }
 
-TEST_CASE("headroom: a candidate below the expected surge FAILs; one that covers it PASSes; controls set the change") {
+TEST_CASE("headroom: a candidate below the expected surge FAILs, one that covers it PASSes, controls set the change") {
   judge::HeadroomConfig cfg;  // expected surge 3x
   // The incident: 4x of headroom before, 2x after (capacity 450 -> 250 ops/s on 100 ops/s).
   judge::HeadroomJudgment h = judge::JudgeHeadroom({RampRun("node-1", 450), RampRun("node-2", 450, 9)},
@@ -252,7 +252,7 @@ TEST_CASE("headroom: a fall of two steps beyond the controls' FAILs when critica
   CHECK(host.overall == judge::Verdict::kPass);
 }
 
-TEST_CASE("headroom: a ramp that ends below the expected surge cannot tell; no ramp after the upgrade is unknown") {
+TEST_CASE("headroom: a ramp that ends below the expected surge cannot tell, no ramp after the upgrade is unknown") {
   judge::HeadroomConfig cfg;
   cfg.expected_surge = 8;  // beyond the ramp's 6x
   judge::HeadroomJudgment h =

@@ -81,7 +81,7 @@ TEST_CASE("scenario: the demo scenario loads against a lab inventory and plans a
   CHECK(text.find("nothing was touched") != std::string::npos);
 }
 
-TEST_CASE("scenario: a ramp phase and its headroom settings load; the expected surge defaults to the surge phase's") {
+TEST_CASE("scenario: a ramp phase and its headroom settings load, the expected surge defaults to the surge phase's") {
   Files f;
   auto sc = LoadScenario(Scn(f, "headroom: {margin: 0.1}\njudge: {tolerances: {headroom: 0.5}, critical: [throughput, headroom]}\n",
                              "phases: [{name: steady, duration_s: 10}]",

@@ -33,7 +33,7 @@ Run SloRun(const std::string& node, double median_ms, int n = 60, uint64_t rate 
       OpStats& d = r.ops["deliver"];
       d.count = rate;
       d.errors = errors;
-      for (uint64_t k = 0; k < rate; ++k) d.hist.Record(static_cast<uint64_t>(lat(rng)));
+      for (uint64_t k = 0; k < rate; ++k) d.hist.Record(lat(rng));
       w.intervals.push_back(std::move(r));
     }
     run.windows.push_back(std::move(w));
@@ -71,7 +71,7 @@ TEST_CASE("slo: clearly within PASSes, clearly beyond FAILs, at the limit is INC
   CHECK(edge.reason.find("cannot be told from its SLO") != std::string::npos);
 }
 
-TEST_CASE("slo: a p99 far inside its limit is shown met on a short window; slow operations in bursts widen the bound") {
+TEST_CASE("slo: a p99 far inside its limit is shown met on a short window, slow operations in bursts widen the bound") {
   // A p99 of ~20 ms against 1000 ms. The p99 of a few blocks of intervals could not bound this
   // (CI measured 56 ms [2.1, 1518] on a minute's window); the share of operations slower than
   // the limit does.

@@ -109,7 +109,7 @@ TEST_CASE("upgrade window: stalls are runs of intervals with work due and nothin
   }
 }
 
-TEST_CASE("upgrade window: a canary stalled beyond the limit FAILs with one sentence; a brief pause PASSes") {
+TEST_CASE("upgrade window: a canary stalled beyond the limit FAILs with one sentence, a brief pause PASSes") {
   UpgradeLimits lim;  // 15 s, no errors
   Run canary = DuringRun("node-1", 70, 5, 50);
   Run control = DuringRun("node-2", 70);
@@ -136,7 +136,7 @@ TEST_CASE("upgrade window: a canary stalled beyond the limit FAILs with one sent
   CHECK(j["clients"][0]["stalls"] == 2);
 }
 
-TEST_CASE("upgrade window: errors, refusals and lost messages FAIL; a control's do not") {
+TEST_CASE("upgrade window: errors, refusals and lost messages FAIL, a control's do not") {
   UpgradeLimits lim;
   Run canary = DuringRun("node-1", 30);
   canary.windows[0].intervals[5].ops["deliver"].errors = 4;
@@ -165,7 +165,7 @@ TEST_CASE("upgrade window: errors, refusals and lost messages FAIL; a control's 
   CHECK(l.reason.find("1 message(s) lost") != std::string::npos);
 }
 
-TEST_CASE("upgrade window: a stall every control saw at the same time is the lab's; a rebooted client's is not judged") {
+TEST_CASE("upgrade window: a stall every control saw at the same time is the lab's, a rebooted client's is not judged") {
   UpgradeLimits lim;
   Run canary = DuringRun("node-1", 70, 5, 50);
   Run c2 = DuringRun("node-2", 70, 10, 40);
