@@ -1,6 +1,7 @@
 #include "agents/agent_main.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -51,16 +52,25 @@ void ApplyDuration(WorkloadSpec& spec, double seconds) {
   }
 }
 
+bool SameFilesystem(const std::string& a, const std::string& b) {
+  struct stat sa {}, sb {};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev;
+}
+
 }  // namespace
 
 int AgentMain(int argc, char** argv) {
   CLI::App app{"fwcanary-agent: replays mail-server I/O on storage and streams JSON records"};
-  std::string spec_path, workdir, engine, node;
+  std::string spec_path, workdir, engine, node, fill_dir;
   double rate = -1, duration = -1;
   int64_t seed = -1;
   bool cleanup = false, help_spec = false, version = false;
   app.add_option("--spec", spec_path, "workload spec (JSON file, or - for stdin)");
   app.add_option("--workdir", workdir, "work directory (created and marked, or already marked)");
+  app.add_option("--fill-dir", fill_dir,
+                 "a work directory of its own for the fill_to filler, on the work directory's "
+                 "filesystem, that --cleanup leaves alone (a controller keeps one filler for all "
+                 "of a run's windows; remove it with --workdir DIR --cleanup)");
   app.add_option("--rate", rate, "base arrival rate, ops/s (overrides the spec)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--duration", duration, "run length in s: scales the timed phases")
@@ -167,10 +177,17 @@ int AgentMain(int argc, char** argv) {
   sink.Emit(start.ToJson());
 
   if (spec.fill_to > 0) {
+    // The filler outlives this run's work directory when --fill-dir gives it one of its own.
+    Result<WorkDir> fill_wd = fill_dir.empty() ? wd : WorkDir::Open(fill_dir);
+    if (!fill_wd.ok()) return Fail("--fill-dir: " + fill_wd.status().message());
+    if (!SameFilesystem(fill_wd->path(), wd->path())) {
+      return Fail("--fill-dir " + fill_wd->path() + " is not on the work directory's filesystem (" +
+                  wd->path() + "): filling it would not fill the storage under test");
+    }
     // The mail must still fit: the queue's minimum free space four times over, 64 MiB at least.
     Progress fill_progress;
     Result<uint64_t> filled =
-        FillWorkDir(wd.value(), spec.fill_to, std::max<uint64_t>(4 * spec.queue_minfree_bytes, 64ULL << 20),
+        FillWorkDir(fill_wd.value(), spec.fill_to, std::max<uint64_t>(4 * spec.queue_minfree_bytes, 64ULL << 20),
                     fill_progress, g_stop);
     fill_progress.Finish();
     if (!filled.ok()) return Fail("filling the work directory: " + filled.status().message());

@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "agents/cpu_run_delay.h"
 #include "agents/end_file_watch.h"
 #include "agents/mail/arrival_schedule.h"
 #include "agents/mail/mail_ops.h"
@@ -118,6 +119,7 @@ class MailRun {
   RunStats stats_;
   Progress progress_;
   Clock::time_point run_start_;
+  CpuRunDelay cpu_run_delay_;  // read by the phase loop only, at each interval's close
 
   std::mutex qmu_;
   std::condition_variable qcv_;
@@ -342,6 +344,7 @@ IntervalRecord MailRun::CloseInterval(const Phase& p, double intended_rate, doub
   r.deferred = store_.deferred_count();
   r.integrity_failures = w.integrity_failures;
   r.ramp_step = ramp_step;
+  r.cpu_run_delay_us = cpu_run_delay_.Take().value_or(-1);
   r.space = ops_.SampleSpace();
   for (OpClass c : ReportedClasses()) r.ops[OpClassName(c)] = w.ops[static_cast<std::size_t>(c)];
   r.steps = w.StepsByName();
@@ -599,6 +602,7 @@ Result<SummaryRecord> MailRun::Execute() {
   sum.space_start = ops_.SampleSpace();
 
   run_start_ = Clock::now();
+  cpu_run_delay_ = CpuRunDelay();  // from the run's start, not from the work dir's set-up
   StartWorkers();
   bool completed = true;
   for (std::size_t i = 0; i < spec_.phases.size() && completed; ++i) completed = RunPhase(i);

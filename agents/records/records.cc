@@ -111,6 +111,7 @@ json IntervalRecord::ToJson() const {
   j["deferred"] = deferred;
   j["integrity_failures"] = integrity_failures;
   if (ramp_step > 0) j["ramp_step"] = ramp_step;
+  if (cpu_run_delay_us >= 0) j["cpu_run_delay_us"] = cpu_run_delay_us;
   SpaceToJson(space, j, "");
   j["ops"] = OpsToJson(ops);
   j["steps"] = OpsToJson(steps);
@@ -135,6 +136,13 @@ Result<IntervalRecord> IntervalRecord::FromJson(const json& j) {
     r.ramp_step = j.value("ramp_step", 0.0);
     if (!std::isfinite(r.ramp_step) || r.ramp_step < 0 || r.ramp_step > 1000) {
       return Status::InvalidArgument("interval record: field 'ramp_step': not a multiplier in [0, 1000]");
+    }
+    if (j.contains("cpu_run_delay_us")) {
+      r.cpu_run_delay_us = j.at("cpu_run_delay_us").get<double>();
+      // At most a few thousand threads x the interval: 1e12 us is 11 days of waiting.
+      if (!std::isfinite(r.cpu_run_delay_us) || r.cpu_run_delay_us < 0 || r.cpu_run_delay_us > 1e12) {
+        return Status::InvalidArgument("interval record: field 'cpu_run_delay_us': not microseconds in [0, 1e12]");
+      }
     }
     r.space = SpaceFromJson(j, "");
     if (Status s = OpsFromJson(j.at("ops"), r.ops); !s.ok()) return s;

@@ -61,6 +61,9 @@ struct IntervalRecord {
   uint64_t deferred = 0;     // accepted messages waiting in queue/deferred for a retry
   uint64_t integrity_failures = 0;
   double ramp_step = 0;      // a ramp phase's step: its multiplier of the spec's rate; 0 = not a ramp
+  // Microseconds the agent's threads spent runnable but waiting for a CPU in this interval
+  // (agents/cpu_run_delay.h): what a busy client host adds to operations; < 0 = not measured.
+  double cpu_run_delay_us = -1;
   SpaceSample space;
   std::map<std::string, OpStats> ops;    // by class: deliver, retrieve, scan
   std::map<std::string, OpStats> steps;  // by step: queue_write, maildir_fsync, ...

@@ -37,6 +37,16 @@ double MeanWithin(const std::vector<WindowStat>& w, double* df) {
   return sum / n;
 }
 
+// The side's mean wait for a CPU per operation over its windows; < 0 when any window lacks it.
+double MeanCpuDelay(const std::vector<WindowStat>& w) {
+  double sum = 0;
+  for (const auto& s : w) {
+    if (s.cpu_delay_per_op_us < 0) return -1;
+    sum += s.cpu_delay_per_op_us;
+  }
+  return w.empty() ? -1 : sum / static_cast<double>(w.size());
+}
+
 std::vector<double> Values(const std::vector<WindowStat>& w) {
   std::vector<double> v;
   for (const auto& s : w) v.push_back(s.value);
@@ -117,6 +127,20 @@ Comparison Compare(const MetricDef& m, const std::vector<WindowStat>& ref,
   } else {
     bool measured = o.run_var >= 0;
     double rv = measured ? o.run_var : prior_var;
+    if (!measured && o.cpu_delay_noise > 0) {
+      // A busier client adds its wait for a CPU to operations: two runs of the same storage
+      // differ by more than the prior says when the agent's threads waited differently.
+      const double dr = MeanCpuDelay(ref), dc = MeanCpuDelay(cand);
+      if (dr >= 0 && dc >= 0) {
+        const double latency_us = FromScale(m.scale, Mean(Values(ref)));
+        const double extra = o.cpu_delay_noise * std::abs(CpuDelayShift(dc, latency_us) -
+                                                          CpuDelayShift(dr, latency_us));
+        rv += extra * extra;
+        c.noise_widened = extra > 0;
+        c.cpu_delay_ref_us = dr;
+        c.cpu_delay_cand_us = dc;
+      }
+    }
     double rdf = measured ? std::max(o.run_var_df, 1.0) : kInf;
     double pdf = 0;
     double paired = ref.size() == 1 && cand.size() == 1

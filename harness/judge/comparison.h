@@ -41,6 +41,9 @@ struct CompareOptions {
   double run_var = -1;
   double run_var_df = 0;
   bool prediction = false;      // cand is one node judged against a group of control nodes
+  // When the run-to-run noise is assumed: its sd grows by this much per unit of difference in
+  // CpuDelayShift between the sides (CpuDelayNoise), when both were measured.
+  double cpu_delay_noise = 0;
 };
 
 // What control nodes that ran both windows say: their candidate-minus-baseline differences.
@@ -85,6 +88,9 @@ struct Comparison {
   double p = 1;           // one-sided, H1: the candidate is worse
   double mde = 0;         // worsening detectable at alpha with 80% power, on the scale
   bool noise_assumed = false;
+  // The sides' wait for a CPU per operation (us), when the assumed noise was widened by it.
+  bool noise_widened = false;
+  double cpu_delay_ref_us = -1, cpu_delay_cand_us = -1;
   // Share of the variance that is run-to-run noise: a longer run does not shrink it, only more
   // runs or more control nodes do (what an INCONCLUSIVE's advice must say).
   double run_share = 0;

@@ -34,6 +34,11 @@ std::string Fixed(double v, int decimals) {
   return buf;
 }
 
+// A wait per operation as people read it: "80 us", "1.6 ms".
+std::string DelayText(double us) {
+  return us < 1000 ? Fixed(us, 0) + " us" : Fixed(us / 1000, us < 10000 ? 1 : 0) + " ms";
+}
+
 std::string TwoDigits(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.2g", v);
@@ -103,9 +108,14 @@ std::string ExtendAdvice(const MetricDef& m, const MetricVerdict& v, const Judge
   const bool did = v.vs_control_is_did && v.vs_control.available;
   const Comparison& c = did ? v.vs_control : v.vs_baseline;
   if (c.noise_assumed) {
+    std::string busy;
+    if (c.noise_widened) {
+      busy = "; the client host was busier in one run (the agent waited " + DelayText(c.cpu_delay_ref_us) +
+             " vs " + DelayText(c.cpu_delay_cand_us) + " for a CPU per operation): run both sides on a host as quiet";
+    }
     return "one run per side and no control nodes: run-to-run noise was assumed, not measured; "
            "add two or more control nodes that run both windows, or measure the noise once "
-           "with `fwcanary calibrate` and pass it with --noise";
+           "with `fwcanary calibrate` and pass it with --noise" + busy;
   }
   double needed = t / (StudentQuantile(cfg.confidence, c.df) + StudentQuantile(0.8, c.df));
   double factor = (c.se / needed) * (c.se / needed);
@@ -157,6 +167,10 @@ std::string Sentence(const MetricDef& m, const MetricVerdict& v, const std::stri
   double mde = m.direction == Direction::kHigherIsWorse ? v.vs_baseline.mde : -v.vs_baseline.mde;
   s += " (p=" + TwoDigits(v.p_adjusted) + ", detectable " + Percent(m, mde) + ")";
   if (v.vs_baseline.noise_assumed) s += "; one run per side: run-to-run noise assumed";
+  if (v.vs_baseline.noise_widened) {
+    s += ", widened for the agent's wait for a CPU (" + DelayText(v.vs_baseline.cpu_delay_ref_us) +
+         " vs " + DelayText(v.vs_baseline.cpu_delay_cand_us) + " per operation)";
+  }
   if (v.with_stalls) {
     s += "; judged without the stalled seconds (with them: " + Percent(m, *v.with_stalls) + ")";
   }
@@ -429,6 +443,7 @@ std::optional<MetricVerdict> CompareMetric(const MetricDef& m, const std::string
   o.alpha = cfg.alpha;
   auto noise = cfg.run_noise.find(m.name);
   o.prior_run_noise = noise != cfg.run_noise.end() ? noise->second : m.prior_run_noise;
+  o.cpu_delay_noise = CpuDelayNoise(m);
   // Control nodes that ran both windows measure the run-to-run noise of a difference and the
   // shift every node saw; without their baselines they are a level reference.
   auto [diffs, k] = MeasureControls(m, phase, cls, n.control, n.baseline, n.stats);

@@ -1,9 +1,15 @@
 #include "harness/judge/metrics.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace fwcanary::judge {
 namespace {
+
+// CpuDelayNoise's slopes (see there).
+constexpr double kCpuDelayNoiseP50 = 0.35;
+constexpr double kCpuDelayNoiseP99 = 3.3;
+constexpr double kCpuDelayNoiseP999 = 4.7;
 
 std::optional<double> Throughput(const IntervalSpan& span, const std::string& cls) {
   double count = 0, dt = 0;
@@ -110,6 +116,20 @@ const std::vector<MetricDef>& Metrics() {
        "short I/O stalls per hour against the other windows' rate", -1, false, true},
   };
   return t;
+}
+
+double CpuDelayShift(double delay_us, double latency_us) {
+  return std::log1p(std::max(delay_us, 0.0) / std::max(latency_us, 1.0));
+}
+
+double CpuDelayNoise(const MetricDef& m) {
+  // Fitted on pairs of real agent runs, each beside 0-4 busy loops (bench/judge/
+  // host_load_pairs.py, harness/judge/README.md "A busy client host"): the squared effect
+  // beyond the judge's own noise per squared CpuDelayShift difference.
+  if (m.name == "p50") return kCpuDelayNoiseP50;
+  if (m.name == "p99") return kCpuDelayNoiseP99;
+  if (m.name == "p999") return kCpuDelayNoiseP999;
+  return 0;
 }
 
 const MetricDef* FindMetric(const std::string& name) {

@@ -48,6 +48,15 @@ struct MetricDef {
 };
 
 const std::vector<MetricDef>& Metrics();
+// How far a latency quantile moves between two runs of the same storage per unit of difference
+// in CpuDelayShift (the agent's own wait for a CPU, IntervalRecord::cpu_run_delay_us): the sd
+// on the metric's scale; 0 for metrics a busy client does not move (throughput in an open
+// loop, errors, space). The judge adds it to the run-to-run noise it has to assume (one run
+// per side, no controls).
+double CpuDelayNoise(const MetricDef& m);
+// ln(1 + delay per operation / the latency): how much a wait for a CPU of `delay_us` per
+// operation could move a latency of `latency_us`, on the log scale.
+double CpuDelayShift(double delay_us, double latency_us);
 const MetricDef* FindMetric(const std::string& name);
 
 // value -> the metric's comparison scale, and back.

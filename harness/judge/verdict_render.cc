@@ -23,7 +23,7 @@ json ComparisonJson(const MetricDef& m, const Comparison& c) {
   auto shown = [&](double x) {
     return m.scale == Scale::kAbsolute ? R(x) : R(std::expm1(x));
   };
-  return json{{"effect", shown(c.effect)},
+  json out{{"effect", shown(c.effect)},
               {"low", shown(c.lo)},
               {"high", shown(c.hi)},
               {"p", R(c.p)},
@@ -33,6 +33,11 @@ json ComparisonJson(const MetricDef& m, const Comparison& c) {
               {"runs_candidate", c.n_cand},
               {"noise_assumed", c.noise_assumed},
               {"provisional", VerdictName(c.provisional)}};
+  // The assumed noise was widened for a client host busier on one side (cpu_run_delay_us).
+  if (c.noise_widened) {
+    out["cpu_delay_per_op_us"] = {{"reference", R(c.cpu_delay_ref_us)}, {"candidate", R(c.cpu_delay_cand_us)}};
+  }
+  return out;
 }
 
 // Per metric: what this judgment's controls measured of the run-to-run noise, with its degrees

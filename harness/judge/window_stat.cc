@@ -96,11 +96,18 @@ const BlockHistograms& Histograms(const Window& w, const std::string& cls, Histo
   return *h;
 }
 
-}  // namespace
+double CpuDelayPerOp(const Window& w) {
+  double delay = 0, ops = 0;
+  for (const auto& r : w.intervals) {
+    if (r.cpu_run_delay_us < 0) return -1;  // one unmeasured interval: the mean would mislead
+    delay += r.cpu_run_delay_us;
+    for (const auto& [cls, st] : r.ops) ops += static_cast<double>(st.count);
+  }
+  return ops > 0 ? delay / ops : -1;
+}
 
-std::optional<WindowStat> MeasureWindow(const MetricDef& m, const Window& w,
-                                        const std::string& cls, HistogramCache* cache,
-                                        const std::vector<char>* skip) {
+std::optional<WindowStat> MeasureValue(const MetricDef& m, const Window& w, const std::string& cls,
+                                       HistogramCache* cache, const std::vector<char>* skip) {
   WindowStat s;
   s.completion_counts = m.completion_counts;
   if (m.quantile >= 0 && !w.intervals.empty()) {
@@ -174,6 +181,16 @@ std::optional<WindowStat> MeasureWindow(const MetricDef& m, const Window& w,
   s.block_lag1 = OwnLag1(values);
   s.within_var = BatchVariance(values, s.block_lag1);
   s.within_df = static_cast<double>(values.size() - 1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<WindowStat> MeasureWindow(const MetricDef& m, const Window& w,
+                                        const std::string& cls, HistogramCache* cache,
+                                        const std::vector<char>* skip) {
+  std::optional<WindowStat> s = MeasureValue(m, w, cls, cache, skip);
+  if (s) s->cpu_delay_per_op_us = CpuDelayPerOp(w);
   return s;
 }
 

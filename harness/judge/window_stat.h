@@ -32,6 +32,9 @@ struct WindowStat {
   double t_begin = 0, t_end = 0;
   std::vector<std::pair<double, double>> blocks;  // (t_begin, value on scale) per block
   bool completion_counts = false;  // MetricDef::completion_counts of the metric measured
+  // Microseconds the agent's threads waited for a CPU per completed operation over the window
+  // (the records' cpu_run_delay_us); < 0 when the agent could not read it.
+  double cpu_delay_per_op_us = -1;
 };
 
 // Whether block i of `a` and block i of `b` cover the same stretch of their phase (same interval

@@ -26,6 +26,9 @@ std::string RunOneAgent(const scenario::Scenario& sc, const scenario::Node* node
                     scenario::ShellQuote(node->vars.at("workdir") + "/" + window) +
                     " --node " + scenario::ShellQuote(node->name) + " --seed " +
                     std::to_string(spec.seed) + " --cleanup";
+  // One filler for the whole run (agents/workdir_fill.h): the baseline fills, every later
+  // window finds the same bytes there, whatever the new firmware makes of them.
+  if (spec.fill_to > 0) cmd += " --fill-dir " + scenario::ShellQuote(FillDir(*node));
   std::ofstream out(path);
   auto r = session.Run(cmd, timeout, spec_text, [&](const std::string& line) {
     out << line << "\n";
@@ -54,6 +57,8 @@ std::string RunOneAgent(const scenario::Scenario& sc, const scenario::Node* node
 }
 
 }  // namespace
+
+std::string FillDir(const scenario::Node& node) { return node.vars.at("workdir") + "/fill"; }
 
 WindowResult RunAgentWindow(const scenario::Scenario& sc,
                             const std::vector<const scenario::Node*>& clients,

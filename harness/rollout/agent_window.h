@@ -25,6 +25,11 @@ struct WindowResult {
   std::vector<std::string> errors;             // per node: what went wrong (empty: all fine)
 };
 
+// Where a run keeps its fill_to filler on a client: a work directory of its own beside the
+// windows' (which each window's agent removes), so every window sees the same bytes stored.
+// The controller removes it when the run finishes.
+std::string FillDir(const scenario::Node& node);
+
 // Runs `spec` on `clients`; calls `during` (if set) on the calling thread `during_delay_s`
 // after the agents started, while they run. `log` receives progress lines. When `keep_going`
 // (if set) turns false, the agents' sessions are closed at their next record (the agent stops

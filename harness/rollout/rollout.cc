@@ -145,6 +145,7 @@ class Controller {
   std::string MayNotFlash();
   int Interrupted(const std::string& where);
   void Render();
+  void RemoveFillers();
 
   Outcome Leases();
   Outcome Preflight();
@@ -248,6 +249,7 @@ int Controller::Finish(int code, const std::string& why_in) {
     code = kExitError;
     why += "; " + wrong.front() + (wrong.size() > 1 ? " (and " + std::to_string(wrong.size() - 1) + " more)" : "");
   }
+  RemoveFillers();
   keeper_.reset();
   if (!owner_.empty()) {
     FanOut<Node>(sc_.inventory.nodes, sc_.ssh.concurrency, [&](const Node& n) {
@@ -288,6 +290,26 @@ void Controller::Render() {
     return;
   }
   Log("report: " + dir_ + "/report.html");
+}
+
+// The run's fill_to filler (FillDir) goes when the run ends, whatever its outcome: the storage
+// is given back as it was found. Not on an interrupt: resume's windows still need it.
+void Controller::RemoveFillers() {
+  if (sc_.workload.fill_to <= 0) return;
+  FanOut<const Node*>(sc_.inventory.Clients(), sc_.ssh.concurrency, [&](const Node* c) {
+    NodeSession s(sc_, *c);
+    const std::string cmd = scenario::ShellQuote(c->vars.at("agent_path")) + " --workdir " +
+                            scenario::ShellQuote(FillDir(*c)) + " --cleanup";
+    auto r = s.Run("if [ -d " + scenario::ShellQuote(FillDir(*c)) + " ]; then " + cmd +
+                       "; else echo none; fi",
+                   sc_.ssh.command_timeout_s);
+    if (!r.ok() || r->exit_code != 0) {
+      Log(c->name + ": the fill_to filler in " + FillDir(*c) + " was not removed (" +
+          (r.ok() ? SafeText(r->err) : r.status().message()) + ")");
+    } else if (r->out.rfind("none", 0) != 0) {  // said only when the agent removed one
+      Log(c->name + ": the fill_to filler in " + FillDir(*c) + " was removed");
+    }
+  });
 }
 
 int Controller::Interrupted(const std::string& where) {

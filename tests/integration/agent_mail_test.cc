@@ -284,6 +284,38 @@ TEST_CASE("fill_to fills the work directory's filesystem before the first phase,
   CHECK_FALSE(std::filesystem::exists(mnt + "/w/fill"));
 }
 
+TEST_CASE("fill_to with --fill-dir: the filler outlives each run's work directory, on the same filesystem only", "[agent][mail]") {
+  ScratchDir dir;
+  const std::string mnt = dir.path + "/small";
+  std::filesystem::create_directory(mnt);
+  const std::string mount = "mount -t tmpfs -o size=256m fwcanary-filldir-test '" + mnt + "'";
+  REQUIRE(std::system(mount.c_str()) == 0);
+  struct Unmount {
+    std::string at;
+    ~Unmount() { std::system(("umount '" + at + "'").c_str()); }
+  } unmount{mnt};
+  const std::string spec = R"({"rate": 20, "duration_s": 1, "fill_to": 0.5, "users": 5,
+      "size": {"dist": "fixed", "mean_bytes": 4096}})";
+  // The controller's windows: each its own work directory, cleaned up after it; one filler.
+  AgentRun baseline = RunAgent({"--spec", "-", "--workdir", mnt + "/baseline", "--fill-dir", mnt + "/fill", "--cleanup"}, spec);
+  INFO(baseline.stderr_text);
+  REQUIRE(baseline.exit_code == 0);
+  CHECK(baseline.stderr_text.find("filling the work directory's filesystem to 50%") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(mnt + "/baseline"));
+  CHECK(std::filesystem::exists(mnt + "/fill/fill/filler.0"));
+  AgentRun after = RunAgent({"--spec", "-", "--workdir", mnt + "/wave1", "--fill-dir", mnt + "/fill", "--cleanup"}, spec);
+  INFO(after.stderr_text);
+  REQUIRE(after.exit_code == 0);
+  CHECK(after.stderr_text.find("filling the work directory") == std::string::npos);  // found it full
+  AgentRun clean = RunAgent({"--workdir", mnt + "/fill", "--cleanup"});
+  CHECK(clean.exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(mnt + "/fill"));
+  // A filler elsewhere would not fill the storage under test.
+  AgentRun elsewhere = RunAgent({"--spec", "-", "--workdir", mnt + "/w", "--fill-dir", dir.path + "/fill"}, spec);
+  CHECK(elsewhere.exit_code == 2);
+  CHECK(elsewhere.stderr_text.find("is not on the work directory's filesystem") != std::string::npos);
+}
+
 // Retrieves and scans have no queue file to wait in: with the same bound on the operations
 // waiting for a worker, an overload of any class is refused and counted, and the agent's
 // memory stays bounded whatever rate it is given.

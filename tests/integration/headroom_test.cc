@@ -96,6 +96,37 @@ TEST_CASE("headroom: the surge-collapse image's knee falls below the demo's 3x s
         std::string::npos);
 }
 
+TEST_CASE("headroom: on nodes filled like a store in use, the fill-collapse image loses its headroom and FAILs", "[lab]") {
+  // 2.0-fill-collapse performs like 1.0 on an empty node (tests/unit/service_model_test.cc); it
+  // counts data twice and slows past 30% of the node's capacity in use. fill_to 0.35 fills each
+  // 4 GiB lab node to 35% before the baseline, in one filler the run's windows share
+  // (agents/workdir_fill.h): 1.0 serves it as before, the flashed canary then holds 70%.
+  TestLab lab(2, "127.0.57");
+  std::string scn = ShortScenario(lab, "fill", {kPassJudge, kPassTolerances, kRamp, kWorkers,
+                                                {"  workers: 16 ", "  fill_to: 0.35\n  workers: 16 "}});
+  const std::string runs = lab.dir + "/runs";
+  CommandResult run = RunRampImage(lab, scn, "2.0-fill-collapse", runs);
+  INFO(run.err);
+  CHECK(run.exit_code == 1);
+  CHECK(lab.Ask(1, "fwsim-node version") == "1.0");  // rolled back
+  const std::string dir = OnlyRunDir(runs);
+  nlohmann::json before = ReadRunJson(dir + "/headroom-baseline.json");
+  for (const auto& n : before["nodes"]) {
+    INFO(n.dump(2));
+    CHECK(n["before"]["knee"].get<double>() >= 3);  // filled, on 1.0: the surge still covered
+  }
+  nlohmann::json h = ReadRunJson(dir + "/headroom-wave1.json");
+  INFO(h.dump(2));
+  CHECK(h["verdict"] == "FAIL");
+  CHECK(h["nodes"][0]["node"] == "node-1");
+  CHECK((h["nodes"][0]["after"]["knee"].is_null() || h["nodes"][0]["after"]["knee"].get<double>() < 3));
+  // The filler goes with the run: each client's storage is given back as it was found.
+  CHECK(run.err.find("node-1: the fill_to filler in ") != std::string::npos);
+  for (int i = 1; i <= 2; ++i) {
+    CHECK(lab.Ask(i, "test -e '" + lab.NodeDir(i) + "/mnt/mail/fill' && echo left || echo gone") == "gone");
+  }
+}
+
 TEST_CASE("headroom: the good image keeps its headroom above the surge through both waves", "[lab]") {
   TestLab lab(2, "127.0.56");
   std::string scn = ShortScenario(lab, "headroom-good", {kPassJudge, kPassTolerances, kRamp, kWorkers});

@@ -99,6 +99,57 @@ TEST_CASE("judge: one run per side is honest about the noise it cannot measure")
   CHECK(ExitCodeFor(r2.overall) == 1);
 }
 
+// Every interval's agent threads waited `per_op_us` for a CPU per operation.
+std::vector<Run> WithCpuDelay(std::vector<Run> runs, double per_op_us) {
+  for (auto& r : runs) {
+    for (auto& w : r.windows) {
+      for (auto& iv : w.intervals) {
+        double ops = 0;
+        for (const auto& [cls, st] : iv.ops) ops += static_cast<double>(st.count);
+        iv.cpu_run_delay_us = per_op_us * ops;
+      }
+    }
+  }
+  return runs;
+}
+
+TEST_CASE("judge: one run per side on a client host busier in one run widens the assumed noise, a collapse still FAILs") {
+  testing::SyntheticNoise n;
+  std::mt19937_64 rng(5);
+  testing::SyntheticNoise slow = n;
+  slow.base_us *= 2;
+  const std::vector<Run> a = {testing::SyntheticRun("node-1", 0, 0, 0, 0, n, rng)};
+  const std::vector<Run> b = {testing::SyntheticRun("node-1", 0, 0, 0, 0, slow, rng)};
+  // Without the agent's figures (no schedstat) a doubled latency FAILs, as before.
+  JudgeResult plain = Judge({a, b, {}}, JudgeConfig{});
+  REQUIRE(plain.overall == Verdict::kFail);
+  // The same two runs, the second from a client whose CPUs were busy: the agent's threads
+  // waited 3 ms per operation for a CPU (measured on this 2-core host, bench/judge/
+  // host_load_pairs.py: 1-3 ms beside 3-4 busy loops, 5.5 ms beside bursty wakers, with p99s
+  // 2-5x the quiet run's). The data cannot tell storage from host.
+  JudgeResult busy = Judge({WithCpuDelay(a, 50), WithCpuDelay(b, 3000), {}}, JudgeConfig{});
+  CHECK(busy.overall == Verdict::kInconclusive);
+  const MetricVerdict* v = Find(busy, "deliver", "p99");
+  REQUIRE(v != nullptr);
+  CHECK(v->vs_baseline.noise_widened);
+  CHECK(v->sentence.find("widened for the agent's wait for a CPU (50 us vs 3.0 ms per operation)") !=
+        std::string::npos);
+  CHECK(busy.reason.find("busier in one run") != std::string::npos);
+  CHECK(ToJson(busy, JudgeConfig{}).dump().find("\"cpu_delay_per_op_us\"") != std::string::npos);
+  // Throughput in an open loop is not a latency: a busy client does not widen it.
+  CHECK_FALSE(Find(busy, "deliver", "throughput")->vs_baseline.noise_widened);
+  // Equally busy on both sides: nothing to widen, the doubling FAILs.
+  JudgeResult same = Judge({WithCpuDelay(a, 3000), WithCpuDelay(b, 3000), {}}, JudgeConfig{});
+  CHECK(same.overall == Verdict::kFail);
+  CHECK_FALSE(Find(same, "deliver", "p99")->vs_baseline.noise_widened);
+  // Storage that collapses (20x) is beyond what that wait explains: still FAIL.
+  testing::SyntheticNoise collapse = n;
+  collapse.base_us *= 20;
+  const std::vector<Run> c = {testing::SyntheticRun("node-1", 0, 0, 0, 0, collapse, rng)};
+  JudgeResult broken = Judge({WithCpuDelay(a, 50), WithCpuDelay(c, 3000), {}}, JudgeConfig{});
+  CHECK(broken.overall == Verdict::kFail);
+}
+
 // One node's agent records, as the agent writes them: 60 one-second steady intervals whose
 // operation counts come from `seed` (every node runs the same seed, as the controller starts
 // them: the same arrivals), latencies around 10 ms. `end_of_5th` is when the fifth interval
