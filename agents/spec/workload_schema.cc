@@ -196,7 +196,7 @@ const std::vector<FieldDef<WorkloadSpec>>& SpecTable() {
        Set(&WorkloadSpec::queue_minfree_bytes)},
       {"fill_to", FieldKind::kNumber, "0",
        "before the first phase, fill the work directory's filesystem to this share of its size (a store in use "
-       "for years is full; kept between runs, removed by --cleanup; 0: off)",
+       "for years is full; kept between runs in the same work directory, or in --fill-dir's; removed by --cleanup; 0: off)",
        0, 0.95, Set(&WorkloadSpec::fill_to)},
       {"fsync", FieldKind::kBool, "true", "fsync queue and mailbox files", {}, {},
        Set(&WorkloadSpec::fsync)},
