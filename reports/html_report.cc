@@ -267,6 +267,72 @@ std::string SloTable(const json& slo) {
 // Headroom (harness/judge/headroom.h): per upgraded client, what it served against what was
 // offered at each ramp step, before and after, the knees and the expected surge marked; then
 // every client's knees and the sentence that decided.
+// One client's p99 per ramp step and class, before (dashed) and after (solid): where each
+// class's latency turned, next to the knees.
+std::string RampLatencyChart(const json& n) {
+  static const std::map<std::string, std::string> kColor = {
+      {"deliver", "#c0392b"}, {"retrieve", "#2e86c1"}, {"scan", "#27ae60"}};
+  ChartSpec p;
+  p.title = ModelString(n, "node") + ": p99 per ramp step, by class (ms)";
+  p.x_label = "offered (x steady rate)";
+  p.y_label = "p99 (ms)";
+  p.log_y = true;
+  for (const char* when : {"before", "after"}) {
+    if (!n.contains(when) || !n[when].is_object()) continue;
+    const bool before = std::string(when) == "before";
+    std::map<std::string, ChartLine> by_class;
+    for (const auto& st : n[when].value("steps", json::array())) {
+      if (!st.is_object() || !st.value("multiplier", json()).is_number()) continue;
+      const json p99 = st.value("p99_us", json::object());
+      if (!p99.is_object()) continue;
+      for (const auto& [cls, us] : p99.items()) {
+        if (!us.is_number() || us.get<double>() <= 0) continue;
+        ChartLine& l = by_class[cls];
+        l.x.push_back(st.value("multiplier", 0.0));
+        l.y.push_back(us.get<double>() / 1000);
+      }
+    }
+    for (auto& [cls, l] : by_class) {
+      l.label = cls + " " + when;
+      auto color = kColor.find(cls);
+      l.color = color != kColor.end() ? color->second : "#555";
+      l.dashed = before;
+      p.lines.push_back(std::move(l));
+    }
+    const json knee = n[when].value("knee", json(nullptr));
+    if (knee.is_number()) p.markers.push_back({knee.get<double>(), std::string("knee ") + when, before ? "#888" : "#c0392b"});
+  }
+  return p.lines.empty() ? "" : RenderLineChart(p);
+}
+
+// The knee of each class (a class can turn before the node does), before and after.
+std::string ClassKneeTable(const json& hr) {
+  std::string rows;
+  for (const auto& n : hr.value("nodes", json::array())) {
+    std::set<std::string> classes;
+    for (const char* when : {"before", "after"}) {
+      if (!n.contains(when) || !n[when].is_object()) continue;
+      const json by_class = n[when].value("classes", json::object());  // items() must not outlive it
+      if (!by_class.is_object()) continue;
+      for (const auto& [cls, k] : by_class.items()) classes.insert(cls);
+    }
+    for (const auto& cls : classes) {
+      auto text = [&](const char* when) {
+        if (!n.contains(when) || !n[when].is_object()) return std::string("-");
+        const json by_class = n[when].value("classes", json::object());
+        if (!by_class.is_object() || !by_class.contains(cls)) return std::string("-");
+        const std::string t = ModelString(by_class[cls], "text");
+        return t.empty() ? std::string("-") : t;
+      };
+      rows += "<tr><td>" + H(ModelString(n, "node")) + "</td><td>" + H(cls) + "</td><td class=num>" +
+              H(text("before")) + "</td><td class=num>" + H(text("after")) + "</td></tr>\n";
+    }
+  }
+  if (rows.empty()) return "";
+  return "<table><tr><th>client</th><th>class</th><th>knee before</th><th>knee after</th></tr>\n" + rows +
+         "</table>\n";
+}
+
 std::string HeadroomSection(const json& hr) {
   std::string h;
   auto line = [](const json& knees, const char* what, const std::string& label, const std::string& color, bool dashed) {
@@ -302,6 +368,7 @@ std::string HeadroomSection(const json& hr) {
       c.markers.push_back({hr.value("required", 0.0), "expected surge", "#b00"});
       h += RenderLineChart(c);
     }
+    h += RampLatencyChart(n);
   }
   h += "<table><tr><th>client</th><th>role</th><th>knee before</th><th>knee after</th><th>verdict</th><th>why</th></tr>\n";
   for (const auto& n : hr.value("nodes", json::array())) {
@@ -314,7 +381,7 @@ std::string HeadroomSection(const json& hr) {
          (v.empty() ? "" : "<span class=\"verdict " + H(v) + "\">" + H(v) + "</span>") + "</td><td>" +
          H(ModelString(n, "sentence")) + "</td></tr>\n";
   }
-  return h + "</table>\n";
+  return h + "</table>\n" + ClassKneeTable(hr);
 }
 
 std::string VerdictTable(const json& judge) {

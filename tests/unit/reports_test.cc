@@ -138,11 +138,11 @@ TEST_CASE("history: a run worse than the median of the passing runs before it is
 json WithHeadroom(json m, std::optional<double> after, const std::string& verdict) {
   auto knees = [](std::optional<double> k, const std::string& text) {
     json j = {{"knee", k ? json(*k) : json(nullptr)}, {"next", nullptr}, {"served", 4}, {"how", "h"}, {"text", text},
-              {"base_rate", 30}, {"classes", json::object()}};
+              {"base_rate", 30}, {"classes", {{"retrieve", {{"text", "retrieve keeps " + text}}}}}};
     j["steps"] = json::array({{{"multiplier", 1}, {"offered", 30}, {"achieved", 30}, {"kept_up", true}, {"why", ""},
-                               {"p99_us", json::object()}},
+                               {"p99_us", {{"deliver", 15000}, {"retrieve", 4000}}}},
                               {{"multiplier", 2}, {"offered", 60}, {"achieved", 59}, {"kept_up", true}, {"why", ""},
-                               {"p99_us", json::object()}}});
+                               {"p99_us", {{"deliver", 90000}}}}});
     return j;
   };
   const std::string text = after ? std::to_string(static_cast<int>(*after)) + "x" : "below 1x";
@@ -164,6 +164,12 @@ TEST_CASE("reports: headroom in every report, and its trend in the history") {
   const std::string html = RenderHtml(m);
   CHECK(html.find("Headroom: the load each client keeps up with") != std::string::npos);
   CHECK(html.find("node-1: served vs offered per ramp step") != std::string::npos);
+  // p99 per step and class, before and after; each class's knee in a table of its own.
+  CHECK(html.find("node-1: p99 per ramp step, by class (ms)") != std::string::npos);
+  CHECK(html.find("deliver after") != std::string::npos);
+  CHECK(html.find("retrieve before") != std::string::npos);
+  CHECK(html.find("<td>retrieve</td><td class=num>retrieve keeps at least 4x</td><td class=num>retrieve keeps 2x</td>") !=
+        std::string::npos);
   CHECK(html.find("&lt;b&gt;") != std::string::npos);  // the sentence escaped
   CHECK(html.find(" <b>") == std::string::npos);
 
