@@ -249,22 +249,29 @@ TEST_CASE("a ramp climbs its steps and stops past the knee, its records carry th
   CHECK(sum["integrity_failures"] == 0);
 }
 
+// A 256 MiB tmpfs of the test's own (fill_to must not fill the host's disk), unmounted after.
+struct SmallTmpfs {
+  std::string at;
+  explicit SmallTmpfs(std::string path) : at(std::move(path)) {
+    std::filesystem::create_directory(at);
+    REQUIRE(std::system(("mount -t tmpfs -o size=256m fwcanary-fill-test '" + at + "'").c_str()) == 0);
+  }
+  ~SmallTmpfs() { std::system(("umount '" + at + "'").c_str()); }
+  SmallTmpfs(const SmallTmpfs&) = delete;
+  SmallTmpfs& operator=(const SmallTmpfs&) = delete;
+};
+
+const char* const kFillSpec = R"({"rate": 20, "duration_s": 1, "fill_to": 0.5, "users": 5,
+    "size": {"dist": "fixed", "mean_bytes": 4096}})";
+
 // fill_to: a store in use for years is full, not empty. On a 256 MiB tmpfs of its own, the
 // agent fills to half before its first phase, leaves the filler for the next run (which finds
 // the level reached and writes nothing), and --cleanup removes it.
 TEST_CASE("fill_to fills the work directory's filesystem before the first phase, the next run finds it full", "[agent][mail]") {
   ScratchDir dir;
-  const std::string mnt = dir.path + "/small";
-  std::filesystem::create_directory(mnt);
-  const std::string mount = "mount -t tmpfs -o size=256m fwcanary-fill-test '" + mnt + "'";
-  REQUIRE(std::system(mount.c_str()) == 0);
-  struct Unmount {
-    std::string at;
-    ~Unmount() { std::system(("umount '" + at + "'").c_str()); }
-  } unmount{mnt};
-  const std::string spec = R"({"rate": 20, "duration_s": 1, "fill_to": 0.5, "users": 5,
-      "size": {"dist": "fixed", "mean_bytes": 4096}})";
-  AgentRun first = RunAgent({"--spec", "-", "--workdir", mnt + "/w"}, spec);
+  SmallTmpfs small(dir.path + "/small");
+  const std::string& mnt = small.at;
+  AgentRun first = RunAgent({"--spec", "-", "--workdir", mnt + "/w"}, kFillSpec);
   INFO(first.stderr_text);
   REQUIRE(first.exit_code == 0);
   CHECK(first.stderr_text.find("filling the work directory's filesystem to 50% of its 256 MiB") != std::string::npos);
@@ -274,7 +281,7 @@ TEST_CASE("fill_to fills the work directory's filesystem before the first phase,
   CHECK(used >= 0.49);
   CHECK(used < 0.6);
   CHECK(std::filesystem::exists(mnt + "/w/fill/filler.0"));
-  AgentRun second = RunAgent({"--spec", "-", "--workdir", mnt + "/w"}, spec);
+  AgentRun second = RunAgent({"--spec", "-", "--workdir", mnt + "/w"}, kFillSpec);
   INFO(second.stderr_text);
   REQUIRE(second.exit_code == 0);
   CHECK(second.stderr_text.find("filling the work directory") == std::string::npos);
@@ -286,24 +293,16 @@ TEST_CASE("fill_to fills the work directory's filesystem before the first phase,
 
 TEST_CASE("fill_to with --fill-dir: the filler outlives each run's work directory, on the same filesystem only", "[agent][mail]") {
   ScratchDir dir;
-  const std::string mnt = dir.path + "/small";
-  std::filesystem::create_directory(mnt);
-  const std::string mount = "mount -t tmpfs -o size=256m fwcanary-filldir-test '" + mnt + "'";
-  REQUIRE(std::system(mount.c_str()) == 0);
-  struct Unmount {
-    std::string at;
-    ~Unmount() { std::system(("umount '" + at + "'").c_str()); }
-  } unmount{mnt};
-  const std::string spec = R"({"rate": 20, "duration_s": 1, "fill_to": 0.5, "users": 5,
-      "size": {"dist": "fixed", "mean_bytes": 4096}})";
+  SmallTmpfs small(dir.path + "/small");
+  const std::string& mnt = small.at;
   // The controller's windows: each its own work directory, cleaned up after it; one filler.
-  AgentRun baseline = RunAgent({"--spec", "-", "--workdir", mnt + "/baseline", "--fill-dir", mnt + "/fill", "--cleanup"}, spec);
+  AgentRun baseline = RunAgent({"--spec", "-", "--workdir", mnt + "/baseline", "--fill-dir", mnt + "/fill", "--cleanup"}, kFillSpec);
   INFO(baseline.stderr_text);
   REQUIRE(baseline.exit_code == 0);
   CHECK(baseline.stderr_text.find("filling the work directory's filesystem to 50%") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(mnt + "/baseline"));
   CHECK(std::filesystem::exists(mnt + "/fill/fill/filler.0"));
-  AgentRun after = RunAgent({"--spec", "-", "--workdir", mnt + "/wave1", "--fill-dir", mnt + "/fill", "--cleanup"}, spec);
+  AgentRun after = RunAgent({"--spec", "-", "--workdir", mnt + "/wave1", "--fill-dir", mnt + "/fill", "--cleanup"}, kFillSpec);
   INFO(after.stderr_text);
   REQUIRE(after.exit_code == 0);
   CHECK(after.stderr_text.find("filling the work directory") == std::string::npos);  // found it full
@@ -311,7 +310,7 @@ TEST_CASE("fill_to with --fill-dir: the filler outlives each run's work director
   CHECK(clean.exit_code == 0);
   CHECK_FALSE(std::filesystem::exists(mnt + "/fill"));
   // A filler elsewhere would not fill the storage under test.
-  AgentRun elsewhere = RunAgent({"--spec", "-", "--workdir", mnt + "/w", "--fill-dir", dir.path + "/fill"}, spec);
+  AgentRun elsewhere = RunAgent({"--spec", "-", "--workdir", mnt + "/w", "--fill-dir", dir.path + "/fill"}, kFillSpec);
   CHECK(elsewhere.exit_code == 2);
   CHECK(elsewhere.stderr_text.find("is not on the work directory's filesystem") != std::string::npos);
 }
