@@ -298,15 +298,17 @@ void Controller::RemoveFillers() {
   if (sc_.workload.fill_to <= 0) return;
   FanOut<const Node*>(sc_.inventory.Clients(), sc_.ssh.concurrency, [&](const Node* c) {
     NodeSession s(sc_, *c);
-    const std::string cmd = scenario::ShellQuote(c->vars.at("agent_path")) + " --workdir " +
-                            scenario::ShellQuote(FillDir(*c)) + " --cleanup";
-    auto r = s.Run("if [ -d " + scenario::ShellQuote(FillDir(*c)) + " ]; then " + cmd +
-                       "; else echo none; fi",
-                   sc_.ssh.command_timeout_s);
+    const std::string dir = scenario::ShellQuote(FillDir(*c));
+    // Read back: "removed" only when the directory is gone (--cleanup leaves a foreign file
+    // in place and still exits 0).
+    const std::string cmd = "if [ -d " + dir + " ]; then " + scenario::ShellQuote(c->vars.at("agent_path")) +
+                            " --workdir " + dir + " --cleanup && if [ -e " + dir +
+                            " ]; then echo 'still there' >&2; exit 1; else echo removed; fi; fi";
+    auto r = s.Run(cmd, sc_.ssh.command_timeout_s);
     if (!r.ok() || r->exit_code != 0) {
       Log(c->name + ": the fill_to filler in " + FillDir(*c) + " was not removed (" +
           (r.ok() ? SafeText(r->err) : r.status().message()) + ")");
-    } else if (r->out.rfind("none", 0) != 0) {  // said only when the agent removed one
+    } else if (r->out.rfind("removed", 0) == 0) {
       Log(c->name + ": the fill_to filler in " + FillDir(*c) + " was removed");
     }
   });

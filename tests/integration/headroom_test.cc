@@ -121,7 +121,10 @@ TEST_CASE("headroom: on nodes filled like a store in use, the fill-collapse imag
   CHECK(h["nodes"][0]["node"] == "node-1");
   CHECK((h["nodes"][0]["after"]["knee"].is_null() || h["nodes"][0]["after"]["knee"].get<double>() < 3));
   // The filler goes with the run: each client's storage is given back as it was found.
-  CHECK(run.err.find("node-1: the fill_to filler in ") != std::string::npos);
+  CHECK(run.err.find("node-1: the fill_to filler in " + lab.NodeDir(1) + "/mnt/mail/fill was removed") !=
+        std::string::npos);
+  CHECK(run.err.find("node-2: the fill_to filler in " + lab.NodeDir(2) + "/mnt/mail/fill was removed") !=
+        std::string::npos);
   for (int i = 1; i <= 2; ++i) {
     CHECK(lab.Ask(i, "test -e '" + lab.NodeDir(i) + "/mnt/mail/fill' && echo left || echo gone") == "gone");
   }
