@@ -169,7 +169,10 @@ TEST_CASE("lab: a slow-fsync flash shows in measured fsync latency and rollback 
   double deliver2 = s2["ops"]["deliver"]["p50_us"].get<double>();
   INFO("dir fsync p50 " << fsync1 << " -> " << fsync2 << " us; deliver p50 " << deliver1
                         << " -> " << deliver2 << " us");
-  CHECK(fsync2 > 2.5 * fsync1);      // the image makes fsync 4x slower
+  // The image adds 4.5 ms to every fsync (1.5 -> 6 ms). The host's own delay adds to both sides
+  // and dilutes a ratio on a loaded host (CI: 3.1 -> 7.3 ms, 2.4x): the increase is checked.
+  CHECK(fsync2 - fsync1 > 0.7 * (6000 - 1500));
+  CHECK(fsync2 > 1.5 * fsync1);
   CHECK(deliver2 > 1.5 * deliver1);  // three fsyncs per delivery
 
   boot = lab.Ask(1, "fwsim-node boot-id");
