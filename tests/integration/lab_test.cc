@@ -173,7 +173,7 @@ TEST_CASE("lab: a slow-fsync flash shows in measured fsync latency and rollback 
   // and dilutes a ratio on a loaded host (CI: 3.1 -> 7.3 ms, 2.4x): the increase is checked.
   CHECK(fsync2 - fsync1 > 0.7 * (6000 - 1500));
   CHECK(fsync2 > 1.5 * fsync1);
-  CHECK(deliver2 > 1.5 * deliver1);  // three fsyncs per delivery
+  CHECK(deliver2 - deliver1 > 0.7 * 3 * (6000 - 1500));  // three fsyncs per delivery (CI: +14.7 ms)
 
   boot = lab.Ask(1, "fwsim-node boot-id");
   REQUIRE(lab.Ssh(1, "fwsim-node rollback").exit_code == 0);
